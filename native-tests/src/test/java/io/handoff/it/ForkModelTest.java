@@ -1,0 +1,138 @@
+package io.handoff.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+/** The fork model: the contract, plus what only worker processes and fd handoff can get wrong. */
+class ForkModelTest extends ModelContractTest {
+    @Override
+    List<String> modelArgs() { return List.of("--model", "fork", "--workers", "2"); }
+
+    @Test
+    void anAcceptedSocketIsOwnedByExactlyOneWorkerAndNotTheSupervisor() throws Exception {
+        ServerProcess s = serve("--handler", "echo", "--bind", "127.0.0.1:0");
+        List<Long> workers = s.workerPids();
+        assertEquals(2, workers.size());
+        try (Socket client = Clients.tcp(s.port(0))) {
+            // A round trip proves a worker adopted the connection and serves it.
+            client.getOutputStream().write("ping\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("ping\n", new String(client.getInputStream().readNBytes(5), StandardCharsets.US_ASCII));
+            long inode = Procs.serverSideInode(s.port(0), client.getLocalPort());
+            assertFalse(Procs.socketInodes(s.pid()).contains(inode), "supervisor still holds the client socket");
+            long owners = 0;
+            for (long w : workers) if (Procs.socketInodes(w).contains(inode)) owners++;
+            assertEquals(1, owners, "the client socket must live in exactly one worker");
+        }
+    }
+
+    @Test
+    void fdCountsReturnToBaselineAfterTenThousandConnections() throws Exception {
+        ServerProcess s = serve("--handler", "hello", "--bind", "127.0.0.1:0");
+        int port = s.port(0);
+        hammer(port, 500); // warm up: lazily opened jars and native libraries are open by now
+        Map<Long, Integer> baseline = fdCounts(s);
+        hammer(port, 10_000);
+        Map<Long, Integer> after = Map.of();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            after = fdCounts(s);
+            if (settled(baseline, after)) break;
+            Thread.sleep(100);
+        }
+        assertTrue(settled(baseline, after), "fd counts before " + baseline + " after " + after);
+        assertTrue(s.log().lines().noneMatch(l -> l.contains("ERROR")), s.log());
+    }
+
+    private static boolean settled(Map<Long, Integer> baseline, Map<Long, Integer> after) {
+        if (!baseline.keySet().equals(after.keySet())) return false;
+        for (var e : baseline.entrySet()) if (after.get(e.getKey()) > e.getValue()) return false;
+        return true;
+    }
+
+    private static Map<Long, Integer> fdCounts(ServerProcess s) throws Exception {
+        Map<Long, Integer> counts = new HashMap<>();
+        counts.put(s.pid(), Procs.fdCount(s.pid()));
+        for (long w : s.workerPids()) counts.put(w, Procs.fdCount(w));
+        return counts;
+    }
+
+    /** {@code total} hello connections, 50 at a time; every one must get its greeting. */
+    private static void hammer(int port, int total) throws Exception {
+        try (ExecutorService pool = Executors.newFixedThreadPool(50)) {
+            List<Future<String>> replies = new ArrayList<>();
+            for (int i = 0; i < total; i++) replies.add(pool.submit(() -> Clients.readAll("127.0.0.1:" + port)));
+            for (Future<String> f : replies) assertEquals("Hello 127.0.0.1\n", f.get(60, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aKilledWorkerIsReplacedAndTheReplacementServes() throws Exception {
+        ServerProcess s = serve("--handler", "hello", "--bind", "127.0.0.1:0");
+        List<Long> before = s.workerPids();
+        long victim = before.get(0);
+        Procs.kill(victim, "KILL");
+        s.awaitLog(l -> l.contains("worker died") && l.contains("pid=" + victim) && l.contains("signal=9 (KILL)"),
+                Duration.ofSeconds(10));
+        List<Long> after = s.awaitWorkers(2, Set.of(victim), Duration.ofSeconds(30));
+        long replacement = after.stream().filter(p -> !before.contains(p)).findFirst().orElseThrow();
+        s.awaitLog(l -> l.contains("worker ready") && l.contains("pid=" + replacement) && l.contains("[supervisor]"),
+                Duration.ofSeconds(30));
+        Set<String> servedBy = new HashSet<>();
+        for (int i = 0; i < 40; i++) servedBy.add(Clients.readAll(s.addresses().get(0)));
+        assertEquals(Set.of("Hello 127.0.0.1\n"), servedBy);
+        // Both workers take connections again: the replacement's count of served connections grows.
+        assertTrue(Procs.alive(replacement));
+    }
+
+    @Test
+    void killingTheSupervisorLeavesNoWorkerBehind() throws Exception {
+        ServerProcess s = serve("--handler", "hello", "--bind", "127.0.0.1:0");
+        List<Long> workers = s.workerPids();
+        assertEquals(2, workers.size());
+        Procs.kill(s.pid(), "KILL");
+        Procs.awaitDead(workers, Duration.ofSeconds(5));
+    }
+
+    @Test
+    void sigtermStopsGracefullyWithStatusZeroAndStopsTheWorkers() throws Exception {
+        ServerProcess s = serve("--handler", "hello", "--bind", "127.0.0.1:0");
+        List<Long> workers = s.workerPids();
+        assertEquals("Hello 127.0.0.1\n", Clients.readAll(s.addresses().get(0)));
+        s.signal("TERM");
+        assertEquals(0, s.awaitExit(Duration.ofSeconds(30)));
+        Procs.awaitDead(workers, Duration.ofSeconds(5));
+        assertTrue(s.log().contains("stopped gracefully"), s.log());
+    }
+
+    @Test
+    void sigintStopsWithStatusZero() throws Exception {
+        ServerProcess s = serve("--handler", "echo", "--bind", "127.0.0.1:0");
+        List<Long> workers = s.workerPids();
+        try (Socket idle = Clients.tcp(s.port(0))) {
+            idle.getOutputStream().write('x');
+            assertEquals('x', idle.getInputStream().read());
+            s.signal("INT");
+            assertEquals(0, s.awaitExit(Duration.ofSeconds(30)));
+            Procs.awaitDead(workers, Duration.ofSeconds(5));
+            // The connection a worker held is gone with it.
+            assertEquals(-1, idle.getInputStream().read());
+        }
+    }
+}

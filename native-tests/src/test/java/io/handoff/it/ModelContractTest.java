@@ -1,0 +1,164 @@
+package io.handoff.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What every concurrency model must do, against a real {@code handoff serve} process on real sockets. Each model
+ * extends this with its flags; the handler code under test is the same in all of them.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+abstract class ModelContractTest {
+    @TempDir
+    Path tmp;
+
+    private final List<ServerProcess> started = new ArrayList<>();
+
+    /** The flags that pick the model, e.g. {@code --model fork --workers 2}. */
+    abstract List<String> modelArgs();
+
+    ServerProcess serve(String... args) throws Exception {
+        List<String> all = new ArrayList<>(modelArgs());
+        all.addAll(List.of(args));
+        ServerProcess s = ServerProcess.serve(all.toArray(String[]::new));
+        started.add(s);
+        return s;
+    }
+
+    @AfterEach
+    void stopServers() {
+        for (ServerProcess s : started) {
+            s.close();
+            // Lands in surefire-reports/*-output.txt: the server's side of any failure.
+            System.out.println("---- server pid=" + s.pid() + " log ----\n" + s.log());
+        }
+    }
+
+    @Test
+    void helloGreetsTcpUnixAndIpv6ClientsByAddress() throws Exception {
+        boolean ipv6 = ipv6Loopback();
+        List<String> args = new ArrayList<>(List.of("--handler", "hello", "--bind", "127.0.0.1:0",
+                "--bind", "unix:" + tmp.resolve("hello.sock")));
+        if (ipv6) args.addAll(List.of("--bind", "[::1]:0"));
+        ServerProcess s = serve(args.toArray(String[]::new));
+        assertEquals(ipv6 ? 3 : 2, s.addresses().size(), s.log());
+        for (int i = 0; i < 20; i++) {
+            assertEquals("Hello 127.0.0.1\n", Clients.readAll(s.addresses().get(0)));
+            assertEquals("Hello local\n", Clients.readAll(s.addresses().get(1)));
+            if (ipv6) assertEquals("Hello 0:0:0:0:0:0:0:1\n", Clients.readAll(s.addresses().get(2)));
+        }
+        assertTrue(s.log().contains("listening on " + s.addresses().get(0) + " model="), s.log());
+    }
+
+    @Test
+    void echoesLargeRandomPayloadsTo500ConcurrentClients() throws Exception {
+        ServerProcess s = serve("--handler", "echo", "--bind", "127.0.0.1:0");
+        int port = s.port(0);
+        int clients = 500;
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> results = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                long seed = c;
+                results.add(pool.submit(() -> {
+                    echoOnce(port, seed);
+                    return null;
+                }));
+            }
+            for (Future<?> f : results) f.get(150, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Sends a random payload in random-sized pieces while reading the echo concurrently; compares bytes. */
+    private static void echoOnce(int port, long seed) throws Exception {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        byte[] payload = new byte[32 * 1024 + rnd.nextInt(96 * 1024)];
+        for (int i = 0; i < payload.length; i++) payload[i] = (byte) rnd.nextInt(256);
+        try (Socket sock = Clients.tcp(port)) {
+            sock.setSendBufferSize(4096); // small buffers force partial writes on both sides
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    OutputStream out = sock.getOutputStream();
+                    SplittableRandom r = new SplittableRandom(seed + 1);
+                    for (int off = 0; off < payload.length; ) {
+                        int n = Math.min(payload.length - off, 1 + r.nextInt(8192));
+                        out.write(payload, off, n);
+                        off += n;
+                    }
+                    sock.shutdownOutput();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            byte[] echoed = sock.getInputStream().readAllBytes();
+            writer.join(Duration.ofSeconds(60));
+            assertArrayEquals(payload, echoed, "echo of " + payload.length + " bytes, seed " + seed);
+        }
+    }
+
+    @Test
+    void httpKeepsTheConnectionAliveAcrossRequestsAndPipelines() throws Exception {
+        ServerProcess s = serve("--handler", "http", "--bind", "127.0.0.1:0");
+        try (Socket sock = Clients.tcp(s.port(0))) {
+            OutputStream out = sock.getOutputStream();
+            InputStream in = sock.getInputStream();
+            byte[] request = "GET / HTTP/1.1\r\nHost: test\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < 100; i++) {
+                out.write(request);
+                Clients.HttpResponse r = Clients.readResponse(in);
+                assertEquals(200, r.status(), r.statusLine());
+                assertEquals("hello\n", r.body());
+                assertEquals("6", r.headers().get("Content-Length"));
+                assertTrue(r.headers().containsKey("Date"), r.headers().toString());
+            }
+            out.write(new String(request, StandardCharsets.US_ASCII).repeat(10).getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < 10; i++) assertEquals("hello\n", Clients.readResponse(in).body());
+        }
+    }
+
+    @Test
+    void servesAUserHandlerLoadedFromAJar() throws Exception {
+        Path jar = UserHandlerJar.build(tmp);
+        ServerProcess s = serve("--handler", UserHandlerJar.CLASS_NAME, "--handler-classpath", jar.toString(),
+                "--bind", "127.0.0.1:0");
+        for (int i = 0; i < 5; i++) {
+            try (Socket sock = Clients.tcp(s.port(0))) {
+                sock.getOutputStream().write("stressed\n".getBytes(StandardCharsets.US_ASCII));
+                String reply = new String(sock.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertEquals("desserts pid=", reply.substring(0, 13), reply);
+            }
+        }
+        assertTrue(Files.exists(jar));
+    }
+
+    private static boolean ipv6Loopback() {
+        try (var ch = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.INET6)) {
+            ch.bind(new java.net.InetSocketAddress(InetAddress.getByName("::1"), 0));
+            return InetAddress.getByName("::1") instanceof Inet6Address;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}

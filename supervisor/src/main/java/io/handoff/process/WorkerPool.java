@@ -1,0 +1,218 @@
+package io.handoff.process;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.handoff.protocol.Message;
+import io.handoff.protocol.Message.Accepted;
+import io.handoff.protocol.Message.Heartbeat;
+import io.handoff.protocol.Message.Ready;
+import io.handoff.protocol.Message.Refused;
+import io.handoff.protocol.Message.Stop;
+import io.handoff.protocol.MessageLink;
+import io.handoff.supervisor.ServeConfig;
+import io.handoff.unix.PeerCredentials;
+import io.handoff.unix.Sockets;
+import io.handoff.unix.UnixLink;
+
+/**
+ * The worker processes: spawns them, lets each connect back over a private Unix socket (verified by peer
+ * credentials: our uid and the pid we spawned), reads their links, and stops them. State changes are reported to
+ * {@link PoolEvents}; the supervisor's loop decides what follows.
+ */
+public final class WorkerPool implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+
+    private final ServeConfig config;
+    private final PoolEvents events;
+    private final List<WorkerProcess> workers = new CopyOnWriteArrayList<>();
+    private volatile WorkerProcess[] ready = new WorkerProcess[0];
+    private Path runtimeDir;
+    private Path linkPath;
+    private ServerSocketChannel linkServer;
+    private final int uid = Sockets.geteuid();
+
+    public WorkerPool(ServeConfig config, PoolEvents events) {
+        this.config = config;
+        this.events = events;
+    }
+
+    /** Creates the private rendezvous socket (in a fresh 0700 directory) and starts accepting worker links. */
+    public void start() throws IOException {
+        runtimeDir = Files.createTempDirectory("handoff-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        linkPath = runtimeDir.resolve("link.sock");
+        linkServer = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        linkServer.bind(UnixDomainSocketAddress.of(linkPath), 64);
+        Thread.ofPlatform().daemon().name("link-accept").start(this::acceptLinks);
+    }
+
+    public WorkerProcess spawn(int slot) throws IOException {
+        List<String> cmd = WorkerCommand.build(slot, linkPath, config.handler(), config.handlerClasspath(),
+                config.root());
+        Process p = new ProcessBuilder(cmd)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        WorkerProcess w = new WorkerProcess(slot, p);
+        workers.add(w);
+        log.info("worker spawned worker={} pid={}", slot, p.pid());
+        p.onExit().thenAccept(done -> {
+            w.state(WorkerProcess.State.GONE);
+            refreshReady();
+            MessageLink link = w.link();
+            if (link != null) link.close();
+            workers.remove(w);
+            events.workerExited(w, done.exitValue());
+        });
+        return w;
+    }
+
+    private void acceptLinks() {
+        while (linkServer.isOpen()) {
+            SocketChannel ch;
+            try {
+                ch = linkServer.accept();
+            } catch (IOException e) {
+                if (linkServer.isOpen()) log.error("worker link accept failed: {}", e.toString());
+                return;
+            }
+            try {
+                adoptLink(ch);
+            } catch (IOException e) {
+                log.warn("worker link refused: {}", e.toString());
+                closeQuietly(ch);
+            }
+        }
+    }
+
+    private void adoptLink(SocketChannel ch) throws IOException {
+        PeerCredentials peer = Sockets.peerCredentials(ch);
+        WorkerProcess w = workers.stream()
+                .filter(x -> x.pid() == peer.pid() && x.link() == null && x.state() == WorkerProcess.State.BOOTING)
+                .findFirst().orElse(null);
+        if (peer.uid() != uid || w == null) {
+            log.warn("worker link refused: peer pid={} uid={} is not a worker this supervisor spawned",
+                    peer.pid(), peer.uid());
+            closeQuietly(ch);
+            return;
+        }
+        MessageLink link = new MessageLink(UnixLink.of(Sockets.detach(ch)));
+        w.link(link);
+        Thread.ofPlatform().daemon().name("link-" + w.slot()).start(() -> readLink(w, link));
+    }
+
+    private void readLink(WorkerProcess w, MessageLink link) {
+        List<Message> messages = new ArrayList<>();
+        try {
+            while (link.receive(messages)) {
+                for (Message m : messages) {
+                    switch (m) {
+                        case Ready r -> {
+                            if (r.pid() != w.pid()) throw new IOException("ready from pid " + r.pid());
+                            if (w.state() == WorkerProcess.State.BOOTING) w.state(WorkerProcess.State.READY);
+                            refreshReady();
+                            events.workerReady(w);
+                        }
+                        case Accepted a -> w.acknowledged(a.count());
+                        case Refused r -> {
+                            w.acknowledged(r.fds().size());
+                            events.refused(w, r);
+                        }
+                        case Heartbeat h -> w.reported(h.open(), h.served());
+                        default -> throw new IOException("unexpected message " + m);
+                    }
+                }
+                messages.clear();
+            }
+        } catch (IOException e) {
+            if (w.state() != WorkerProcess.State.GONE) log.warn("worker link failed {} error={}", w, e.toString());
+        } finally {
+            link.close();
+            if (w.state() == WorkerProcess.State.READY) w.state(WorkerProcess.State.STOPPING);
+            refreshReady();
+        }
+    }
+
+    private void refreshReady() {
+        ready = workers.stream().filter(WorkerProcess::isReady)
+                .sorted(Comparator.comparingInt(WorkerProcess::slot)).toArray(WorkerProcess[]::new);
+    }
+
+    /** The workers that take connections now; the dispatcher reads this on every batch. */
+    public WorkerProcess[] ready() { return ready; }
+
+    public List<WorkerProcess> workers() { return List.copyOf(workers); }
+
+    /**
+     * Tells every worker to stop (finishing its connections within {@code grace}), waits for them to exit, and kills
+     * what is left. Returns true when all exited by themselves.
+     */
+    public boolean stopAll(Duration grace) {
+        for (WorkerProcess w : workers) {
+            w.state(WorkerProcess.State.STOPPING);
+            MessageLink link = w.link();
+            try {
+                if (link != null) link.send(new Stop(grace.toMillis()));
+                else w.process().destroy();
+            } catch (IOException e) {
+                w.process().destroy();
+            }
+        }
+        refreshReady();
+        long deadline = System.nanoTime() + grace.plusSeconds(2).toNanos();
+        boolean graceful = true;
+        for (WorkerProcess w : List.copyOf(workers)) {
+            long left = Math.max(0, deadline - System.nanoTime());
+            try {
+                if (!w.process().waitFor(left, TimeUnit.NANOSECONDS)) {
+                    log.warn("worker did not stop in time; killing {}", w);
+                    w.process().destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                    graceful = false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                w.process().destroyForcibly();
+                graceful = false;
+            }
+        }
+        return graceful;
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(linkServer);
+        for (WorkerProcess w : workers) w.process().destroyForcibly();
+        try {
+            if (linkPath != null) Files.deleteIfExists(linkPath);
+            if (runtimeDir != null) Files.deleteIfExists(runtimeDir);
+        } catch (IOException ignored) {
+            // a leftover empty temp directory is harmless
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            if (c != null) c.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package io.handoff.supervisor;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import io.handoff.listen.BindAddress;
+
+/** Everything {@code handoff serve} was told, validated. */
+public record ServeConfig(
+        Model model,
+        int workers,
+        int threads,
+        List<BindAddress> binds,
+        String handler,
+        Path handlerClasspath,
+        Path root,
+        int backlog,
+        Duration gracefulTimeout,
+        Duration bootTimeout) {
+
+    public enum Model { fork, threads, virtual }
+
+    /** The words after "model=X" in the listening line. */
+    public String describeModel() {
+        return switch (model) {
+            case fork -> "model=fork workers=" + workers;
+            case threads -> "model=threads threads=" + threads;
+            case virtual -> "model=virtual";
+        } + " handler=" + handler;
+    }
+}

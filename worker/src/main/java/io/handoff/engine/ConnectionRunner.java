@@ -1,0 +1,69 @@
+package io.handoff.engine;
+
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.SocketChannel;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.handoff.handler.Connection;
+import io.handoff.handler.Handler;
+
+/**
+ * Runs the handler on one connection and guarantees the close: whatever the handler does (returns, throws, is
+ * interrupted at shutdown), the channel is closed and the counters balance. Shared by every engine.
+ */
+final class ConnectionRunner {
+    private static final Logger log = LoggerFactory.getLogger(ConnectionRunner.class);
+
+    private final Handler handler;
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicLong served = new AtomicLong();
+    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+
+    ConnectionRunner(Handler handler) { this.handler = handler; }
+
+    void run(SocketChannel channel) {
+        Thread self = Thread.currentThread();
+        threads.add(self);
+        open.incrementAndGet();
+        Connection connection = null;
+        try {
+            if (channel.getRemoteAddress() instanceof java.net.InetSocketAddress) {
+                // Responses are written whole; Nagle would only hold the last segment back for a delayed ACK.
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            }
+            connection = new Connection(channel);
+            handler.handle(connection);
+        } catch (ClosedByInterruptException e) {
+            log.debug("connection closed at shutdown {}", connection);
+        } catch (IOException e) {
+            // Clients reset and vanish all the time; that is not the server's error.
+            log.debug("connection ended with {} {}", e.toString(), connection);
+        } catch (Exception | LinkageError | StackOverflowError e) {
+            log.warn("handler failed {} error={}", connection, e.toString(), e);
+        } finally {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing left to release
+            }
+            open.decrementAndGet();
+            served.incrementAndGet();
+            threads.remove(self);
+        }
+    }
+
+    int open() { return open.get(); }
+
+    long served() { return served.get(); }
+
+    /** Interrupts every handler still running: blocked channel I/O then fails and the connection closes. */
+    void interruptAll() { threads.forEach(Thread::interrupt); }
+}

@@ -1,0 +1,18 @@
+package io.handoff.engine;
+
+import java.time.Duration;
+
+/** Graceful, then forced: wait for open connections to finish, interrupt the rest at the deadline. */
+final class Drain {
+    private Drain() {}
+
+    static boolean await(ConnectionRunner runner, Duration grace) throws InterruptedException {
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (runner.open() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
+        if (runner.open() == 0) return true;
+        runner.interruptAll();
+        long hardDeadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        while (runner.open() > 0 && System.nanoTime() < hardDeadline) Thread.sleep(10);
+        return false;
+    }
+}

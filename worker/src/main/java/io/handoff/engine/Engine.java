@@ -1,0 +1,39 @@
+package io.handoff.engine;
+
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+
+/**
+ * Where handler code runs. The fork model runs one engine per worker process; the in-process models run one in
+ * the supervisor. Engines are fed connected, blocking channels and own them from then on.
+ */
+public interface Engine {
+
+    /**
+     * Blocks until the engine can take one more connection (a bounded engine waits for a free slot; the caller,
+     * which has not accepted yet, leaves further clients in the kernel's listen backlog). Must be paired with
+     * exactly one {@link #serve} or {@link #releaseSlot}.
+     */
+    void awaitSlot() throws InterruptedException;
+
+    /** Gives back a slot taken by {@link #awaitSlot} that was not used (accept failed). */
+    void releaseSlot();
+
+    /** Serves the connection with the handler; the engine closes it. */
+    void serve(SocketChannel channel);
+
+    /** Connections being served right now. */
+    int open();
+
+    /** Connections finished since start. */
+    long served();
+
+    /**
+     * Stops taking connections and waits up to {@code grace} for the open ones to finish; then interrupts what is
+     * left. Returns true when everything finished within the grace period.
+     */
+    boolean shutdown(Duration grace) throws InterruptedException;
+
+    /** The engine's name as the {@code --model} flag spells it. */
+    String name();
+}

@@ -1,0 +1,62 @@
+package io.handoff.engine;
+
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+import io.handoff.handler.Handler;
+
+/**
+ * A fixed pool of platform threads, one connection per thread at a time. When every thread is busy, the acceptor
+ * waits in {@link #awaitSlot()} before calling accept, so new clients wait in the kernel's listen backlog (not in a
+ * queue inside the process): overload shows up as connect latency, never as unbounded memory.
+ */
+public final class ThreadPoolEngine implements Engine {
+    private final ConnectionRunner runner;
+    private final ExecutorService pool;
+    private final Semaphore slots;
+
+    public ThreadPoolEngine(Handler handler, int threads) {
+        this.runner = new ConnectionRunner(handler);
+        this.slots = new Semaphore(threads);
+        this.pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("pool-", 1).daemon().factory());
+    }
+
+    @Override
+    public void awaitSlot() throws InterruptedException { slots.acquire(); }
+
+    @Override
+    public void releaseSlot() { slots.release(); }
+
+    @Override
+    public void serve(SocketChannel channel) {
+        pool.execute(() -> {
+            try {
+                runner.run(channel);
+            } finally {
+                slots.release();
+            }
+        });
+    }
+
+    @Override
+    public int open() { return runner.open(); }
+
+    @Override
+    public long served() { return runner.served(); }
+
+    @Override
+    public boolean shutdown(Duration grace) throws InterruptedException {
+        pool.shutdown();
+        boolean graceful = Drain.await(runner, grace);
+        pool.shutdownNow();
+        pool.awaitTermination(1, TimeUnit.SECONDS);
+        return graceful;
+    }
+
+    @Override
+    public String name() { return "threads"; }
+}

@@ -1,0 +1,40 @@
+package io.handoff.engine;
+
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.concurrent.ThreadFactory;
+
+import io.handoff.handler.Handler;
+
+/** One virtual thread per connection; nothing bounds it but the process's fds and memory. */
+public final class VirtualThreadEngine implements Engine {
+    private final ConnectionRunner runner;
+    private final ThreadFactory threads = Thread.ofVirtual().name("conn-", 1).factory();
+
+    public VirtualThreadEngine(Handler handler) { this.runner = new ConnectionRunner(handler); }
+
+    @Override
+    public void awaitSlot() {}
+
+    @Override
+    public void releaseSlot() {}
+
+    @Override
+    public void serve(SocketChannel channel) {
+        threads.newThread(() -> runner.run(channel)).start();
+    }
+
+    @Override
+    public int open() { return runner.open(); }
+
+    @Override
+    public long served() { return runner.served(); }
+
+    @Override
+    public boolean shutdown(Duration grace) throws InterruptedException {
+        return Drain.await(runner, grace);
+    }
+
+    @Override
+    public String name() { return "virtual"; }
+}

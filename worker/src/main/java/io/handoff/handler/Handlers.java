@@ -1,0 +1,87 @@
+package io.handoff.handler;
+
+import java.io.IOException;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Modifier;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Makes the one handler object a process serves with: a built-in by name, or a user class from a jar. */
+public final class Handlers {
+    public static final List<String> BUILT_IN = List.of("hello", "echo", "http");
+
+    private Handlers() {}
+
+    /**
+     * @param name      a built-in name or a fully qualified class name
+     * @param classpath a jar or directory holding the user class, or null
+     * @param root      the directory the http handler serves files from, or null
+     * @throws HandlerLoadException with a message fit for the command line
+     */
+    public static Handler load(String name, Path classpath, Path root) throws HandlerLoadException {
+        switch (name) {
+            case "hello":
+                return new HelloHandler();
+            case "echo":
+                return new EchoHandler();
+            case "http":
+                if (root != null && !Files.isDirectory(root)) {
+                    throw new HandlerLoadException("--root " + root + " is not a directory");
+                }
+                try {
+                    return new HttpHandler(root);
+                } catch (IOException e) {
+                    throw new HandlerLoadException("--root " + root + ": " + e.getMessage());
+                }
+            default:
+                return loadClass(name, classpath);
+        }
+    }
+
+    private static Handler loadClass(String className, Path classpath) throws HandlerLoadException {
+        ClassLoader parent = Handlers.class.getClassLoader();
+        ClassLoader loader = parent;
+        if (classpath != null) {
+            if (!Files.exists(classpath)) {
+                throw new HandlerLoadException("--handler-classpath " + classpath + " does not exist");
+            }
+            try {
+                loader = new URLClassLoader("handler", new URL[] {classpath.toUri().toURL()}, parent);
+            } catch (MalformedURLException e) {
+                throw new HandlerLoadException("--handler-classpath " + classpath + ": " + e.getMessage());
+            }
+        }
+        Class<?> cls;
+        try {
+            cls = Class.forName(className, true, loader);
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new HandlerLoadException("--handler " + className + ": not a built-in (" + String.join(", ", BUILT_IN)
+                    + ") and no such class" + (classpath == null ? " (give its jar with --handler-classpath)"
+                    : " in " + classpath));
+        }
+        if (!Handler.class.isAssignableFrom(cls)) {
+            throw new HandlerLoadException("--handler " + className + " does not implement " + Handler.class.getName());
+        }
+        try {
+            Constructor<?> ctor = cls.getConstructor();
+            if (!Modifier.isPublic(cls.getModifiers())) throw new NoSuchMethodException();
+            return (Handler) ctor.newInstance();
+        } catch (NoSuchMethodException e) {
+            throw new HandlerLoadException("--handler " + className + " needs a public no-argument constructor");
+        } catch (InvocationTargetException e) {
+            throw new HandlerLoadException("--handler " + className + " failed to construct: " + e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new HandlerLoadException("--handler " + className + ": " + e);
+        }
+    }
+
+    /** The handler cannot be made; the message says what to fix. */
+    public static final class HandlerLoadException extends Exception {
+        public HandlerLoadException(String message) { super(message); }
+    }
+}

@@ -1,0 +1,28 @@
+package io.handoff.handler;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A small HTTP/1.1 server: GET and HEAD, keep-alive and pipelining, {@code hello\n} at {@code /}, and with a root
+ * directory the files under it (never anything outside it). Everything per connection lives in an
+ * {@link HttpSession}; this object only holds configuration, so it is safe to share between connections.
+ */
+public final class HttpHandler implements Handler {
+    private final StaticFiles files;
+
+    /** @param root the directory to serve files from, or null to answer hello only */
+    public HttpHandler(Path root) throws IOException {
+        this.files = root == null ? null : new StaticFiles(root);
+    }
+
+    /** Hello only, no files. */
+    public HttpHandler() {
+        this.files = null;
+    }
+
+    @Override
+    public void handle(Connection connection) throws IOException {
+        new HttpSession(connection.channel(), files).run();
+    }
+}

@@ -1,0 +1,75 @@
+package io.handoff.handler;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Responses waiting to be written. Pipelined responses pile up here and leave in one write, which is where most of
+ * the speed of a small-response server comes from: one syscall (and usually one TCP segment) for many requests.
+ */
+final class ResponseBuffer {
+    private byte[] buf;
+    private ByteBuffer view;
+    private int size;
+
+    ResponseBuffer(int initialCapacity) {
+        buf = new byte[initialCapacity];
+        view = ByteBuffer.wrap(buf);
+    }
+
+    int size() { return size; }
+
+    /** Drops everything after {@code mark}, to take back a response that cannot be finished. */
+    void truncate(int mark) { size = mark; }
+
+    void put(byte[] bytes) {
+        ensure(bytes.length);
+        System.arraycopy(bytes, 0, buf, size, bytes.length);
+        size += bytes.length;
+    }
+
+    void putDecimal(long value) {
+        ensure(20);
+        if (value == 0) {
+            buf[size++] = '0';
+            return;
+        }
+        int digits = 0;
+        for (long v = value; v > 0; v /= 10) digits++;
+        int i = size + digits;
+        for (long v = value; v > 0; v /= 10) buf[--i] = (byte) ('0' + v % 10);
+        size += digits;
+    }
+
+    /** Appends exactly {@code length} bytes of the file from its start; false if the file ended sooner. */
+    boolean putFile(FileChannel file, int length) throws IOException {
+        ensure(length);
+        ByteBuffer target = ByteBuffer.wrap(buf, size, length);
+        long position = 0;
+        while (target.hasRemaining()) {
+            int n = file.read(target, position);
+            if (n < 0) return false;
+            position += n;
+        }
+        size += length;
+        return true;
+    }
+
+    /** Writes everything buffered, however many writes the kernel needs. */
+    void flush(SocketChannel channel) throws IOException {
+        if (size == 0) return;
+        view.clear().limit(size);
+        while (view.hasRemaining()) channel.write(view);
+        size = 0;
+    }
+
+    private void ensure(int more) {
+        if (buf.length - size >= more) return;
+        byte[] bigger = new byte[Math.max(buf.length * 2, size + more)];
+        System.arraycopy(buf, 0, bigger, 0, size);
+        buf = bigger;
+        view = ByteBuffer.wrap(buf);
+    }
+}

@@ -1,0 +1,146 @@
+package io.handoff.protocol;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.handoff.protocol.Message.Accepted;
+import io.handoff.protocol.Message.Family;
+import io.handoff.protocol.Message.Handoff;
+import io.handoff.protocol.Message.Heartbeat;
+import io.handoff.protocol.Message.Ready;
+import io.handoff.protocol.Message.Refused;
+import io.handoff.protocol.Message.Stop;
+import io.handoff.unix.Fd;
+
+/**
+ * Frame layout: {@code int length} (of what follows), {@code byte type}, then the type's fields in big-endian
+ * order. Frames are small (at most {@link #MAX_FRAME} bytes) so one always fits one receive buffer.
+ */
+public final class Codec {
+    public static final int MAX_FRAME = 4 + 1 + 8 + 2 + 253;
+
+    private static final byte READY = 1, HANDOFF = 2, ACCEPTED = 3, REFUSED = 4, HEARTBEAT = 5, STOP = 6;
+
+    private Codec() {}
+
+    /** Writes one frame at {@code out}'s position. Returns the fds that must travel with it. */
+    public static List<Fd> encode(Message message, ByteBuffer out) {
+        int start = out.position();
+        out.putInt(0);
+        List<Fd> fds = List.of();
+        switch (message) {
+            case Ready r -> out.put(READY).putInt(r.pid());
+            case Handoff h -> {
+                out.put(HANDOFF).putLong(h.seq());
+                putFamilies(out, h.families());
+                fds = h.fds();
+            }
+            case Accepted a -> out.put(ACCEPTED).putLong(a.seq()).putInt(a.count());
+            case Refused r -> {
+                out.put(REFUSED).putLong(r.seq());
+                putFamilies(out, r.families());
+                fds = r.fds();
+            }
+            case Heartbeat h -> out.put(HEARTBEAT).putInt(h.open()).putLong(h.served());
+            case Stop s -> out.put(STOP).putLong(s.graceMillis());
+        }
+        out.putInt(start, out.position() - start - 4);
+        return fds;
+    }
+
+    private static void putFamilies(ByteBuffer out, List<Family> families) {
+        out.putShort((short) families.size());
+        for (Family f : families) out.put((byte) f.ordinal());
+    }
+
+    /**
+     * Reassembles frames from a byte stream and the fds that arrived with it. Feed it whatever one recvmsg gave;
+     * it hands back every complete message. Not thread-safe: one reader per link.
+     */
+    public static final class Reader {
+        private final ByteBuffer pending = ByteBuffer.allocate(MAX_FRAME * 64);
+        private final ArrayList<Fd> fds = new ArrayList<>();
+
+        /** Takes ownership of {@code receivedFds}; appends decoded messages to {@code out}. */
+        public void feed(ByteBuffer bytes, List<Fd> receivedFds, List<Message> out) throws ProtocolException {
+            fds.addAll(receivedFds);
+            if (bytes.remaining() > pending.remaining()) {
+                throw new ProtocolException("frame overflow: " + bytes.remaining() + " bytes behind a partial frame");
+            }
+            pending.put(bytes);
+            pending.flip();
+            try {
+                while (pending.remaining() >= 4) {
+                    int length = pending.getInt(pending.position());
+                    if (length < 1 || length > MAX_FRAME) throw new ProtocolException("bad frame length " + length);
+                    if (pending.remaining() < 4 + length) break;
+                    pending.getInt();
+                    int end = pending.position() + length;
+                    out.add(decodeBody(pending, end));
+                    if (pending.position() != end) throw new ProtocolException("frame length mismatch");
+                }
+            } catch (java.nio.BufferUnderflowException | IllegalArgumentException e) {
+                throw new ProtocolException("malformed frame: " + e);
+            } finally {
+                pending.compact();
+            }
+        }
+
+        private Message decodeBody(ByteBuffer in, int end) throws ProtocolException {
+            byte type = in.get();
+            return switch (type) {
+                case READY -> new Ready(in.getInt());
+                case HANDOFF -> {
+                    long seq = in.getLong();
+                    List<Family> families = getFamilies(in);
+                    yield new Handoff(seq, families, takeFds(families.size()));
+                }
+                case ACCEPTED -> new Accepted(in.getLong(), in.getInt());
+                case REFUSED -> {
+                    long seq = in.getLong();
+                    List<Family> families = getFamilies(in);
+                    yield new Refused(seq, families, takeFds(families.size()));
+                }
+                case HEARTBEAT -> new Heartbeat(in.getInt(), in.getLong());
+                case STOP -> new Stop(in.getLong());
+                default -> throw new ProtocolException("unknown frame type " + type);
+            };
+        }
+
+        private static List<Family> getFamilies(ByteBuffer in) throws ProtocolException {
+            int n = in.getShort();
+            if (n < 0 || n > 253) throw new ProtocolException("bad fd count " + n);
+            Family[] all = Family.values();
+            List<Family> families = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                int ordinal = in.get();
+                if (ordinal < 0 || ordinal >= all.length) throw new ProtocolException("bad family " + ordinal);
+                families.add(all[ordinal]);
+            }
+            return families;
+        }
+
+        private List<Fd> takeFds(int n) throws ProtocolException {
+            // The kernel delivers a frame's fds no later than the frame's first byte, so a complete frame has them.
+            if (fds.size() < n) throw new ProtocolException("frame announces " + n + " fds, " + fds.size() + " arrived");
+            List<Fd> taken = new ArrayList<>(fds.subList(0, n));
+            fds.subList(0, n).clear();
+            return taken;
+        }
+
+        /** Fds received but not claimed by any complete frame. */
+        public int strayFds() { return fds.size(); }
+
+        /** Closes every fd still held: the link is gone. */
+        public void closeAll() {
+            for (Fd fd : fds) fd.close();
+            fds.clear();
+        }
+    }
+
+    /** The peer sent something that is not a valid frame; the link cannot be trusted any more. */
+    public static final class ProtocolException extends java.io.IOException {
+        public ProtocolException(String message) { super(message); }
+    }
+}

@@ -1,0 +1,57 @@
+package io.handoff.protocol;
+
+import java.net.ProtocolFamily;
+import java.net.StandardProtocolFamily;
+import java.util.List;
+
+import io.handoff.unix.Fd;
+
+/**
+ * The handoff protocol between supervisor and worker. Every message is one frame; the two that carry fds
+ * ({@link Handoff}, {@link Refused}) say how many, and the fds ride on the frame's own bytes (SCM_RIGHTS), so a
+ * reader matches fds to frames by count and order, never by how the kernel happened to split the stream.
+ */
+public sealed interface Message {
+
+    /** Worker → supervisor: booted, handler loaded, ready for connections. */
+    record Ready(int pid) implements Message {}
+
+    /** Supervisor → worker: client connections, one fd each, with their address family. */
+    record Handoff(long seq, List<Family> families, List<Fd> fds) implements Message {
+        public Handoff {
+            if (families.size() != fds.size()) throw new IllegalArgumentException("families and fds differ in count");
+        }
+    }
+
+    /** Worker → supervisor: every connection of handoff {@code seq} is now served by the worker. */
+    record Accepted(long seq, int count) implements Message {}
+
+    /** Worker → supervisor: the worker will not serve these (it is stopping); the fds come back to be re-routed. */
+    record Refused(long seq, List<Family> families, List<Fd> fds) implements Message {
+        public Refused {
+            if (families.size() != fds.size()) throw new IllegalArgumentException("families and fds differ in count");
+        }
+    }
+
+    /** Worker → supervisor, periodically: liveness and load. */
+    record Heartbeat(int open, long served) implements Message {}
+
+    /** Supervisor → worker: stop taking connections, finish the open ones within {@code graceMillis}, exit. */
+    record Stop(long graceMillis) implements Message {}
+
+    /** The address family of a handed-over socket; the receiver needs it to adopt the fd. */
+    enum Family {
+        INET(StandardProtocolFamily.INET), INET6(StandardProtocolFamily.INET6), UNIX(StandardProtocolFamily.UNIX);
+
+        private final ProtocolFamily jdk;
+
+        Family(ProtocolFamily jdk) { this.jdk = jdk; }
+
+        public ProtocolFamily jdk() { return jdk; }
+
+        public static Family of(ProtocolFamily family) {
+            for (Family f : values()) if (f.jdk == family) return f;
+            throw new IllegalArgumentException("unsupported family " + family);
+        }
+    }
+}

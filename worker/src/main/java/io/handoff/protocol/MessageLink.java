@@ -1,0 +1,84 @@
+package io.handoff.protocol;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.handoff.unix.Fd;
+import io.handoff.unix.NativeException;
+import io.handoff.unix.UnixLink;
+
+/**
+ * Protocol messages over a {@link UnixLink}. Sends may come from several threads (one frame at a time); receives
+ * from one reader thread. Fds attached to a sent message stay owned by the caller.
+ */
+public final class MessageLink implements Closeable {
+    private final UnixLink link;
+    private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(Codec.MAX_FRAME);
+    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(Codec.MAX_FRAME * 32);
+    private final Codec.Reader reader = new Codec.Reader();
+    private final List<Fd> receivedFds = new ArrayList<>();
+
+    public MessageLink(UnixLink link) { this.link = link; }
+
+    /** Sends one frame, blocking until it is all written. */
+    public void send(Message message) throws IOException {
+        synchronized (sendBuffer) {
+            sendBuffer.clear();
+            List<Fd> fds = Codec.encode(message, sendBuffer);
+            sendBuffer.flip();
+            link.sendFully(sendBuffer, fds);
+        }
+    }
+
+    /**
+     * Sends one frame without blocking: returns false, having sent nothing, when the peer's buffer is full. If the
+     * kernel took only part of the frame, the fds went with that part and the rest is written blocking (a small
+     * remainder behind a frame that just fit).
+     */
+    public boolean trySend(Message message) throws IOException {
+        synchronized (sendBuffer) {
+            sendBuffer.clear();
+            List<Fd> fds = Codec.encode(message, sendBuffer);
+            sendBuffer.flip();
+            try {
+                link.send(sendBuffer, fds, true);
+            } catch (NativeException e) {
+                if (e.isWouldBlock()) return false;
+                throw e;
+            }
+            while (sendBuffer.hasRemaining()) link.send(sendBuffer, List.of(), false);
+            return true;
+        }
+    }
+
+    /**
+     * Blocks until at least one byte arrives, then appends every complete message to {@code out}. Returns false at
+     * end of stream (the peer closed or died).
+     */
+    public boolean receive(List<Message> out) throws IOException {
+        receiveBuffer.clear();
+        receivedFds.clear();
+        int n = link.receive(receiveBuffer, receivedFds);
+        if (n == 0) {
+            for (Fd fd : receivedFds) fd.close();
+            return false;
+        }
+        receiveBuffer.flip();
+        reader.feed(receiveBuffer, receivedFds, out);
+        return true;
+    }
+
+    public boolean isOpen() { return link.isOpen(); }
+
+    @Override
+    public void close() {
+        link.close();
+        reader.closeAll();
+    }
+
+    @Override
+    public String toString() { return link.toString(); }
+}

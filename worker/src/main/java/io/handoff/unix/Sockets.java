@@ -1,0 +1,147 @@
+package io.handoff.unix;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.SelectorProvider;
+import java.util.List;
+
+/**
+ * Where JDK channels and raw fds meet: detach a JDK channel's fd, accept raw fds from a JDK listening channel, adopt
+ * a received fd into a real JDK {@link SocketChannel} (so virtual threads block on it without pinning), and read
+ * peer credentials. Needs {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED}.
+ */
+public final class Sockets {
+    private static final int F_DUPFD_CLOEXEC = 1030;
+
+    private static final class Jdk {
+        static final MethodHandle FD_VAL;
+        static final MethodHandle NEW_FD;
+        static final MethodHandle REMOTE_ADDRESS;
+        static final MethodHandle NEW_SOCKET_CHANNEL;
+
+        static {
+            try {
+                Class<?> selChImpl = Class.forName("sun.nio.ch.SelChImpl");
+                Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil");
+                Class<?> net = Class.forName("sun.nio.ch.Net");
+                Class<?> socketChannelImpl = Class.forName("sun.nio.ch.SocketChannelImpl");
+                MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(socketChannelImpl, MethodHandles.lookup());
+                FD_VAL = lookup.findVirtual(selChImpl, "getFDVal", MethodType.methodType(int.class));
+                NEW_FD = lookup.findStatic(ioUtil, "newFD", MethodType.methodType(FileDescriptor.class, int.class));
+                REMOTE_ADDRESS = lookup.findStatic(net, "remoteAddress",
+                        MethodType.methodType(InetSocketAddress.class, FileDescriptor.class));
+                NEW_SOCKET_CHANNEL = lookup.findConstructor(socketChannelImpl, MethodType.methodType(void.class,
+                        SelectorProvider.class, ProtocolFamily.class, FileDescriptor.class, SocketAddress.class));
+            } catch (ReflectiveOperationException | IllegalAccessError e) {
+                throw new ExceptionInInitializerError(new IllegalStateException(
+                        "JDK internals not reachable; run with --add-opens java.base/sun.nio.ch=ALL-UNNAMED", e));
+            }
+        }
+    }
+
+    private Sockets() {}
+
+    /** Fails fast, at start, when the JVM flags or the native library are missing. */
+    public static void ensureAvailable() {
+        Native.warmUp();
+        Jdk.FD_VAL.type();
+    }
+
+    /** Takes the fd out of a JDK channel: dups it (close-on-exec) and closes the channel. */
+    public static Fd detach(SelectableChannel channel) throws IOException {
+        int dup = Native.libc().fcntl(fdVal(channel), F_DUPFD_CLOEXEC, 0);
+        if (dup < 0) {
+            int errno = Native.libcErrno();
+            channel.close();
+            throw new NativeException("fcntl(F_DUPFD_CLOEXEC)", errno);
+        }
+        channel.close();
+        return new Fd(dup);
+    }
+
+    /**
+     * Accepts up to {@code max} pending connections from a non-blocking listening channel as raw, close-on-exec fds,
+     * without creating a JDK object per connection. Returns how many were added; 0 when none is pending. A connection
+     * the client aborted before accept is skipped; fd exhaustion (EMFILE/ENFILE) is thrown after whatever was
+     * accepted so far has been added to {@code out}.
+     */
+    public static int acceptBatch(ServerSocketChannel listener, List<Fd> out, int max) throws NativeException {
+        int lfd = fdVal(listener);
+        int accepted = 0;
+        while (accepted < max) {
+            int fd = Native.libc().accept4(lfd, null, null, Native.SOCK_CLOEXEC);
+            if (fd >= 0) {
+                out.add(new Fd(fd));
+                accepted++;
+                continue;
+            }
+            int errno = Native.libcErrno();
+            if (errno == Errno.EINTR || errno == Errno.ECONNABORTED) continue;
+            if (errno == Errno.EAGAIN) break;
+            if (accepted > 0) break; // report the error on the next call, after handing these over
+            throw new NativeException("accept4", errno);
+        }
+        return accepted;
+    }
+
+    /**
+     * Makes a received socket fd into a connected, blocking JDK {@link SocketChannel}. The channel owns the fd from
+     * here on; {@code fd} is released.
+     */
+    public static SocketChannel adopt(Fd fd, ProtocolFamily family) throws IOException {
+        int raw = fd.release();
+        try {
+            FileDescriptor jfd = (FileDescriptor) Jdk.NEW_FD.invokeExact(raw);
+            SocketAddress remote = family == StandardProtocolFamily.UNIX
+                    ? UnixDomainSocketAddress.of("")
+                    : remoteAddressOrNull(jfd);
+            return (SocketChannel) Jdk.NEW_SOCKET_CHANNEL.invoke(SelectorProvider.provider(), family, jfd, remote);
+        } catch (IOException | RuntimeException | Error e) {
+            Native.closeQuietly(raw);
+            throw e;
+        } catch (Throwable t) {
+            Native.closeQuietly(raw);
+            throw new IOException("adopting fd " + raw, t);
+        }
+    }
+
+    private static SocketAddress remoteAddressOrNull(FileDescriptor jfd) throws Throwable {
+        try {
+            return (InetSocketAddress) Jdk.REMOTE_ADDRESS.invokeExact(jfd);
+        } catch (IOException e) {
+            return null; // the client already went away (ENOTCONN); the handler finds out on first read
+        }
+    }
+
+    /** The credentials of the process at the other end of a connected Unix socket (SO_PEERCRED). */
+    public static PeerCredentials peerCredentials(SocketChannel unixChannel) throws NativeException {
+        byte[] ucred = new byte[12];
+        int[] len = {ucred.length};
+        int rc = Native.libc().getsockopt(fdVal(unixChannel), Native.SOL_SOCKET, Native.SO_PEERCRED, ucred, len);
+        if (rc < 0) throw new NativeException("getsockopt(SO_PEERCRED)", Native.libcErrno());
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(ucred).order(java.nio.ByteOrder.nativeOrder());
+        return new PeerCredentials(b.getInt(0), b.getInt(4), b.getInt(8));
+    }
+
+    /** This process's effective uid. */
+    public static int geteuid() { return Native.posix().geteuid(); }
+
+    private static int fdVal(SelectableChannel channel) {
+        try {
+            return (int) Jdk.FD_VAL.invoke(channel);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot read the fd of " + channel, t);
+        }
+    }
+}

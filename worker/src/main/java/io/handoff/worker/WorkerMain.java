@@ -1,0 +1,209 @@
+package io.handoff.worker;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.handoff.engine.Engine;
+import io.handoff.engine.VirtualThreadEngine;
+import io.handoff.handler.Handler;
+import io.handoff.handler.Handlers;
+import io.handoff.protocol.Message;
+import io.handoff.protocol.Message.Accepted;
+import io.handoff.protocol.Message.Handoff;
+import io.handoff.protocol.Message.Heartbeat;
+import io.handoff.protocol.Message.Ready;
+import io.handoff.protocol.Message.Refused;
+import io.handoff.protocol.Message.Stop;
+import io.handoff.protocol.MessageLink;
+import io.handoff.unix.Fd;
+import io.handoff.unix.Sockets;
+import io.handoff.unix.UnixLink;
+
+/**
+ * A worker process: connects back to its supervisor over a private Unix socket, reports ready, then adopts every
+ * client fd it is handed and serves it on its own virtual thread. It lives exactly as long as its link: when the
+ * supervisor goes away (even by kill -9) the link reaches end of stream and the worker exits.
+ */
+public final class WorkerMain {
+    /** The handler could not be loaded: the supervisor must not respawn into the same failure. */
+    public static final int EXIT_BOOT_ERROR = 3;
+    /** The worker could not reach its supervisor. */
+    public static final int EXIT_NO_LINK = 4;
+    static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
+
+    private final MessageLink link;
+    private final Engine engine;
+    private volatile boolean stopping;
+
+    private WorkerMain(MessageLink link, Engine engine) {
+        this.link = link;
+        this.engine = engine;
+    }
+
+    public static void main(String[] args) {
+        // Ctrl-C in a terminal reaches the whole process group; the supervisor decides how its workers stop.
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
+        WorkerArgs a;
+        try {
+            a = WorkerArgs.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("handoff worker: " + e.getMessage());
+            System.exit(EXIT_BOOT_ERROR);
+            return;
+        }
+        Handler handler;
+        try {
+            handler = Handlers.load(a.handler(), a.handlerClasspath().orElse(null), a.root().orElse(null));
+            Sockets.ensureAvailable();
+        } catch (Handlers.HandlerLoadException | RuntimeException | LinkageError e) {
+            log.error("worker cannot boot: {}", e.getMessage(), e);
+            System.exit(EXIT_BOOT_ERROR);
+            return;
+        }
+        MessageLink link;
+        try {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            ch.connect(UnixDomainSocketAddress.of(a.link()));
+            link = new MessageLink(UnixLink.of(Sockets.detach(ch)));
+        } catch (IOException e) {
+            log.error("worker cannot reach its supervisor at {}: {}", a.link(), e.toString());
+            System.exit(EXIT_NO_LINK);
+            return;
+        }
+        new WorkerMain(link, new VirtualThreadEngine(handler)).run();
+    }
+
+    private void run() {
+        long pid = ProcessHandle.current().pid();
+        try {
+            link.send(new Ready((int) pid));
+        } catch (IOException e) {
+            log.error("worker cannot report ready: {}", e.toString());
+            System.exit(EXIT_NO_LINK);
+        }
+        Thread.ofPlatform().daemon().name("heartbeat").start(this::heartbeat);
+        watchParent();
+        log.info("worker ready pid={}", pid);
+        List<Message> messages = new ArrayList<>();
+        try {
+            while (link.receive(messages)) {
+                for (Message m : messages) handle(m);
+                messages.clear();
+            }
+            log.info("supervisor link closed; exiting pid={}", pid);
+        } catch (IOException e) {
+            log.error("supervisor link failed; exiting pid={} error={}", pid, e.toString());
+        }
+        // Without a supervisor nobody can stop or replace us: leave now rather than linger as an orphan.
+        Runtime.getRuntime().halt(0);
+    }
+
+    private void handle(Message message) throws IOException {
+        switch (message) {
+            case Handoff h -> accept(h);
+            case Stop s -> beginStop(Duration.ofMillis(s.graceMillis()));
+            default -> log.warn("unexpected message from supervisor: {}", message);
+        }
+    }
+
+    private void accept(Handoff h) throws IOException {
+        if (stopping) {
+            // Ownership rule: a refused fd goes back to the supervisor, and our copy closes once it is sent.
+            try {
+                link.send(new Refused(h.seq(), h.families(), h.fds()));
+            } finally {
+                h.fds().forEach(Fd::close);
+            }
+            return;
+        }
+        for (int i = 0; i < h.fds().size(); i++) {
+            Fd fd = h.fds().get(i);
+            try {
+                engine.serve(Sockets.adopt(fd, h.families().get(i).jdk()));
+            } catch (IOException e) {
+                log.debug("could not adopt {}: {}", fd, e.toString()); // adopt closed it
+            }
+        }
+        link.send(new Accepted(h.seq(), h.fds().size()));
+    }
+
+    private void beginStop(Duration grace) {
+        if (stopping) return;
+        stopping = true;
+        log.info("worker stopping open={} grace={}ms", engine.open(), grace.toMillis());
+        Thread.ofPlatform().name("stop").start(() -> {
+            boolean graceful;
+            try {
+                graceful = engine.shutdown(grace);
+            } catch (InterruptedException e) {
+                graceful = false;
+            }
+            log.info("worker stopped {} served={}", graceful ? "gracefully" : "by force", engine.served());
+            link.close();
+            Runtime.getRuntime().halt(0);
+        });
+    }
+
+    private void heartbeat() {
+        try {
+            while (true) {
+                Thread.sleep(HEARTBEAT_INTERVAL);
+                link.send(new Heartbeat(engine.open(), engine.served()));
+            }
+        } catch (InterruptedException | IOException e) {
+            // the link is gone; the reader loop notices and exits
+        }
+    }
+
+    /** A second guard besides the link: if the parent changes (we were re-parented), exit. */
+    private static void watchParent() {
+        Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+        long parentPid = parent.map(ProcessHandle::pid).orElse(-1L);
+        Thread.ofPlatform().daemon().name("parent-watch").start(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long now = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+                if (now != parentPid) {
+                    log.error("supervisor pid={} is gone; exiting", parentPid);
+                    Runtime.getRuntime().halt(0);
+                }
+            }
+        });
+    }
+
+    record WorkerArgs(String link, String handler, Optional<Path> handlerClasspath, Optional<Path> root) {
+        static WorkerArgs parse(String[] args) {
+            String link = null, handler = "http";
+            Path cp = null, root = null;
+            for (int i = 0; i < args.length; i++) {
+                String value = i + 1 < args.length ? args[i + 1] : null;
+                if (value == null) throw new IllegalArgumentException("missing value for " + args[i]);
+                switch (args[i++]) {
+                    case "--link" -> link = value;
+                    case "--handler" -> handler = value;
+                    case "--handler-classpath" -> cp = Path.of(value);
+                    case "--root" -> root = Path.of(value);
+                    default -> throw new IllegalArgumentException("unknown argument " + args[i - 1]);
+                }
+            }
+            if (link == null) throw new IllegalArgumentException("--link is required");
+            return new WorkerArgs(link, handler, Optional.ofNullable(cp), Optional.ofNullable(root));
+        }
+    }
+}
