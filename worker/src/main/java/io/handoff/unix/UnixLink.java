@@ -31,8 +31,14 @@ public final class UnixLink implements Closeable {
     /** Wraps a connected Unix stream socket; the link now owns the fd. */
     public static UnixLink of(Fd fd) { return new UnixLink(fd, MAX_FDS); }
 
-    /** A link whose receive side makes room for only {@code maxFds} fds: for tests of MSG_CTRUNC. */
-    static UnixLink withControlCapacity(Fd fd, int maxFds) { return new UnixLink(fd, maxFds); }
+    /**
+     * A link whose receives make room for only {@code maxFds} fds per call; more in one message is MSG_CTRUNC.
+     * Production code uses {@link #of(Fd)}; this exists to exercise the truncation path for real.
+     */
+    public static UnixLink withControlCapacity(Fd fd, int maxFds) {
+        if (maxFds < 1 || maxFds > MAX_FDS) throw new IllegalArgumentException("maxFds " + maxFds);
+        return new UnixLink(fd, maxFds);
+    }
 
     /**
      * Sends {@code data} (direct, at least one byte remaining) with {@code fds} attached. Returns the number of bytes
