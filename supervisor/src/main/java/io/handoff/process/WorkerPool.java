@@ -151,7 +151,8 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private void refreshReady() {
+    /** Synchronized: two link threads recomputing at once must not let the older snapshot win. */
+    private synchronized void refreshReady() {
         ready = workers.stream().filter(WorkerProcess::isReady)
                 .sorted(Comparator.comparingInt(WorkerProcess::slot)).toArray(WorkerProcess[]::new);
     }

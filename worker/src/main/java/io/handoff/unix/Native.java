@@ -8,8 +8,10 @@ import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
 
 /**
- * The only door to native code. jnr-posix gives sendmsg/recvmsg/close; the three calls it lacks (accept4,
- * getsockopt, shutdown) are bound straight from libc with jnr-ffi. Both are loaded on first use, so a process that
+ * The only door to native code. jnr-posix gives getpid/geteuid; the socket calls are bound straight from libc with
+ * jnr-ffi, because jnr-posix lacks accept4 and getsockopt, and its sendmsg/recvmsg allocate native structures per
+ * message that are reachable only through raw addresses (a GC between building the message and the syscall frees
+ * them; see {@link UnixLink}). Both are loaded on first use, so a process that
  * never passes an fd never pays for native initialisation.
  */
 final class Native {
@@ -35,6 +37,13 @@ final class Native {
 
         @SaveError
         int fcntl(int fd, int cmd, int arg);
+
+        /** {@code msg} is the address of a struct msghdr the caller keeps alive across the call. */
+        @SaveError
+        long sendmsg(int sockfd, long msg, int flags);
+
+        @SaveError
+        long recvmsg(int sockfd, long msg, int flags);
     }
 
     private static final class Holder {
@@ -47,11 +56,14 @@ final class Native {
 
     static POSIX posix() { return Holder.POSIX; }
 
+    /** The native address of a direct buffer's first byte (not its position). */
+    static long address(java.nio.ByteBuffer direct) {
+        return com.kenai.jffi.MemoryIO.getInstance().getDirectBufferAddress(direct);
+    }
+
     static LibC libc() { return Holder.LIBC; }
 
     static int libcErrno() { return LastError.getLastError(Holder.RUNTIME); }
-
-    static int posixErrno() { return Holder.POSIX.errno(); }
 
     static void closeQuietly(int fd) {
         // close(2) is never retried on EINTR on Linux: the fd is released either way.
@@ -60,6 +72,10 @@ final class Native {
 
     /** Loads the native bindings now, so the first connection does not pay for it. */
     static void warmUp() {
+        // UnixLink lays out struct msghdr by hand, for the LP64 Linux ABI.
+        if (Holder.RUNTIME.addressSize() != 8 || !System.getProperty("os.name").equals("Linux")) {
+            throw new UnsupportedOperationException("fd passing needs 64-bit Linux");
+        }
         Holder.POSIX.getpid();
         Holder.LIBC.close(-1);
     }
