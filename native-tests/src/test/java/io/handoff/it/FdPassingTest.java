@@ -115,6 +115,15 @@ class FdPassingTest {
         }
     }
 
+    /**
+     * This JVM's fd count is back at (or below) its baseline. Below is fine: the JDK closes pipes of earlier child
+     * processes whenever it gets to it; a leak shows as growth by the number of fds the case moved.
+     */
+    private static void assertNoGrowth(int baseline) throws Exception {
+        int now = ownFdCount();
+        assertTrue(now <= baseline, "sender leaked fds: " + baseline + " before, " + now + " after");
+    }
+
     /** Every client got exactly "#i\n" from the peer, in the order the fds were sent, then end of stream. */
     private void assertClientsServedInOrder() throws Exception {
         for (int i = 0; i < clients.size(); i++) {
@@ -142,7 +151,7 @@ class FdPassingTest {
         link.close();
         for (Socket c : clients) c.close();
         clients.clear();
-        assertEquals(baseline, ownFdCount(), "sender leaked fds");
+        assertNoGrowth(baseline);
     }
 
     @Test
@@ -173,7 +182,7 @@ class FdPassingTest {
         assertEveryClientSeesEnd();
         for (Socket c : clients) c.close();
         clients.clear();
-        assertEquals(baseline, ownFdCount(), "sender leaked fds");
+        assertNoGrowth(baseline);
     }
 
     @Test
