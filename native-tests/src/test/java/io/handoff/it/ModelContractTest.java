@@ -153,6 +153,29 @@ abstract class ModelContractTest {
         assertTrue(Files.exists(jar));
     }
 
+    /**
+     * SIGTERM under continuous keep-alive load: the listener closes first, every request a server accepted is
+     * answered (draining responses say Connection: close), and the process exits 0 having stopped gracefully.
+     */
+    @Test
+    void gracefulStopUnderContinuousLoadAnswersEveryAcceptedRequest() throws Exception {
+        ServerProcess s = serve("--handler", "http", "--bind", "127.0.0.1:0", "--graceful-timeout", "20");
+        HttpLoad load = new HttpLoad(s.port(0), 16);
+        try {
+            Thread.sleep(1500);
+            long before = load.ok.get();
+            s.signal("TERM");
+            assertEquals(0, s.awaitExit(Duration.ofSeconds(60)), s.log());
+            String summary = load.stop();
+            assertEquals(0, load.failed.get(), summary);
+            assertTrue(before > 100, summary);
+            assertTrue(s.log().contains("stopped gracefully"), s.log());
+            System.out.println("graceful stop under load: " + summary);
+        } finally {
+            load.stop();
+        }
+    }
+
     private static boolean ipv6Loopback() {
         try (var ch = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.INET6)) {
             ch.bind(new java.net.InetSocketAddress(InetAddress.getByName("::1"), 0));

@@ -30,8 +30,14 @@ final class ServerProcess implements AutoCloseable {
     private final List<String> addresses = new ArrayList<>();
 
     private ServerProcess(Process process) {
+        this(process, null);
+    }
+
+    /** With {@code logFile}, the server's log lines are read from that file (tailed) as well as from its output. */
+    private ServerProcess(Process process, Path logFile) {
         this.process = process;
         seenPids.add(process.pid());
+        if (logFile != null) Thread.ofPlatform().daemon().name("server-logfile").start(() -> tail(logFile));
         Thread.ofPlatform().daemon().name("server-log-" + process.pid()).start(() -> {
             try (BufferedReader r = new BufferedReader(
                     new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -43,6 +49,51 @@ final class ServerProcess implements AutoCloseable {
                 // process ended
             }
         });
+    }
+
+    /** Follows a log file by offset, across its replacement by a new file of the same name (rotation). */
+    private void tail(Path file) {
+        long offset = 0;
+        Object key = null;
+        StringBuilder partial = new StringBuilder();
+        while (process.isAlive() || offset < sizeOf(file)) {
+            try {
+                if (java.nio.file.Files.exists(file)) {
+                    Object now = java.nio.file.Files.readAttributes(file,
+                            java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+                    if (key != null && !key.equals(now)) offset = 0; // a new file under the old name
+                    key = now;
+                    try (var ch = java.nio.channels.FileChannel.open(file)) {
+                        ch.position(offset);
+                        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64 * 1024);
+                        int n;
+                        while ((n = ch.read(buf)) > 0) {
+                            offset += n;
+                            partial.append(new String(buf.array(), 0, n, StandardCharsets.UTF_8));
+                            buf.clear();
+                        }
+                    }
+                    int nl;
+                    while ((nl = partial.indexOf("\n")) >= 0) {
+                        lines.add(partial.substring(0, nl));
+                        partial.delete(0, nl + 1);
+                    }
+                }
+                Thread.sleep(50);
+            } catch (IOException e) {
+                // rotated away between calls: next round
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return java.nio.file.Files.size(file);
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     /** The JVM command that runs the CLI: this JDK, this classpath, the launcher's flags. */
@@ -82,11 +133,28 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code handoff serve ARGS} and waits until it logged a listening line for every {@code --bind}. */
     static ServerProcess serve(String... args) throws Exception {
+        return serve(java.util.Map.of(), args);
+    }
+
+    /** As {@link #serve(String...)}, with extra environment variables (NOTIFY_SOCKET, HANDOFF_WORKER_OPTS...). */
+    static ServerProcess serve(java.util.Map<String, String> env, String... args) throws Exception {
         long binds = List.of(args).stream().filter("--bind"::equals).count();
         List<String> cmd = javaCommand();
         cmd.add("serve");
         cmd.addAll(List.of(args));
-        ServerProcess s = new ServerProcess(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        int logFlag = List.of(args).indexOf("--log-file");
+        Path logFile = logFlag >= 0 ? Path.of(args[logFlag + 1]) : null;
+        return started(new ServerProcess(pb.start(), logFile), binds);
+    }
+
+    /** Waits for the listening lines of a server process that was started some other way. */
+    static ServerProcess adopt(Process p, long binds) throws Exception {
+        return started(new ServerProcess(p), binds);
+    }
+
+    private static ServerProcess started(ServerProcess s, long binds) throws Exception {
         try {
             s.awaitLog(l -> l.contains("listening on"), START_TIMEOUT);
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();

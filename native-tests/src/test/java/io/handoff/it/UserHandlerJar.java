@@ -39,17 +39,21 @@ final class UserHandlerJar {
 
     private UserHandlerJar() {}
 
-    static Path build(Path dir) throws IOException {
-        Path src = dir.resolve("src/example/ReverseLine.java");
-        Path classes = dir.resolve("classes");
+    static Path build(Path dir) throws IOException { return build(dir, "", "reverse-handler.jar"); }
+
+    /** A variant whose replies end with {@code tag} (to tell one build of the handler from another). */
+    static Path build(Path dir, String tag, String jarName) throws IOException {
+        Path work = dir.resolve("build-" + jarName);
+        Path src = work.resolve("src/example/ReverseLine.java");
+        Path classes = work.resolve("classes");
         Files.createDirectories(src.getParent());
         Files.createDirectories(classes);
-        Files.writeString(src, SOURCE);
+        Files.writeString(src, SOURCE.replace("\"\\n\";", "\"" + tag + "\\n\";"));
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         int rc = javac.run(null, null, null, "-d", classes.toString(), "-cp",
                 System.getProperty("java.class.path"), src.toString());
         if (rc != 0) throw new IOException("javac failed: " + rc);
-        Path jar = dir.resolve("reverse-handler.jar");
+        Path jar = dir.resolve(jarName);
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
             for (String entry : List.of("example/ReverseLine.class")) {
                 out.putNextEntry(new JarEntry(entry));

@@ -13,9 +13,11 @@ import io.handoff.handler.Handler;
 import io.handoff.handler.Handlers;
 import io.handoff.listen.BindAddress;
 import io.handoff.listen.Listener;
+import io.handoff.supervisor.Pidfile;
 import io.handoff.supervisor.ServeConfig;
 import io.handoff.supervisor.ServeConfig.Model;
 import io.handoff.supervisor.Supervisor;
+import io.handoff.supervisor.SystemdNotifier;
 import io.handoff.unix.Sockets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -68,12 +70,71 @@ final class ServeCommand implements Callable<Integer> {
     int gracefulTimeout;
 
     @Option(names = "--boot-timeout", paramLabel = "SECONDS", defaultValue = "30",
-            description = "How long workers may take to report ready. Default: ${DEFAULT-VALUE}.")
+            description = "A worker not ready this long after spawning is killed. Default: ${DEFAULT-VALUE}.")
     int bootTimeout;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "A worker silent (no heartbeat) this long is hung: thread dump, kill, replace. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int timeout;
+
+    @Option(names = "--max-requests", paramLabel = "N", defaultValue = "0",
+            description = "Replace a worker gracefully after it served N connections (0: never).")
+    long maxRequests;
+
+    @Option(names = "--max-requests-jitter", paramLabel = "N", defaultValue = "0",
+            description = "Add 0..N at random to each worker's --max-requests, so workers do not recycle together.")
+    long maxRequestsJitter;
+
+    @Option(names = "--max-worker-memory", paramLabel = "MB", defaultValue = "0",
+            description = "Replace a worker gracefully once its RSS exceeds MB (0: never).")
+    long maxWorkerMemory;
+
+    @Option(names = "--control", paramLabel = "PATH",
+            description = "Control socket for 'handoff ctl'. Default: $XDG_RUNTIME_DIR/handoff/ (or "
+                    + "/tmp/handoff-UID/) + the first listener's address + .sock.")
+    Path control;
+
+    @Option(names = "--pidfile", paramLabel = "PATH", description = "Write the supervisor's pid here once ready.")
+    Path pidfile;
+
+    @Option(names = "--log-file", paramLabel = "PATH",
+            description = "Log here instead of stderr; SIGUSR1 or 'ctl reopen-logs' reopens it.")
+    Path logFile;
+
+    @Option(names = "--daemon", description = "Detach and run in the background; returns once serving (needs "
+            + "--log-file).")
+    boolean daemon;
 
     @Override
     public Integer call() {
         ServeConfig config = validate();
+        if (daemon && !Daemon.isChild()) {
+            if (logFile == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--daemon needs --log-file PATH (a daemon has no terminal to log to)");
+            }
+            return Daemon.launch(spec.commandLine().getParseResult().originalArgs(), config, spec.commandLine());
+        }
+        if (Daemon.isChild()) Daemon.detachFromTerminal();
+        if (logFile != null) {
+            try {
+                io.handoff.logging.Logs.toFile(logFile);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--log-file: " + e.getMessage());
+            }
+        }
+        if (pidfile != null) {
+            try {
+                Pidfile.checkNotRunning(pidfile);
+                if (!java.nio.file.Files.isDirectory(pidfile.toAbsolutePath().getParent())) {
+                    throw new java.io.IOException("--pidfile directory " + pidfile.toAbsolutePath().getParent()
+                            + " does not exist");
+                }
+            } catch (java.io.IOException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
         Handler handlerObject;
         try {
             // Loaded here in every model: a bad --handler fails now, with a clear line, not in N workers.
@@ -90,15 +151,37 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         List<Listener> listeners = new ArrayList<>();
-        for (BindAddress b : config.binds()) {
-            try {
-                listeners.add(Listener.bind(b, config.backlog()));
-            } catch (Listener.ListenException e) {
-                listeners.forEach(Listener::close);
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        try {
+            int inherited = socketActivationFds();
+            if (inherited > 0) {
+                listeners.addAll(Listener.inherited(inherited));
+            } else {
+                for (BindAddress b : config.binds()) listeners.add(Listener.bind(b, config.backlog()));
             }
+        } catch (Listener.ListenException e) {
+            listeners.forEach(Listener::close);
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        return new Supervisor(config, listeners, handlerObject).run();
+        Supervisor supervisor = new Supervisor(config, listeners, handlerObject, SystemdNotifier.fromEnvironment());
+        try {
+            supervisor.openControl();
+        } catch (java.io.IOException e) {
+            listeners.forEach(Listener::close);
+            throw new CommandLine.ParameterException(spec.commandLine(), "--control: " + e.getMessage());
+        }
+        return supervisor.run();
+    }
+
+    /** LISTEN_FDS when LISTEN_PID names this process (sd_listen_fds(3)); 0 otherwise. */
+    private static int socketActivationFds() {
+        String pid = System.getenv("LISTEN_PID");
+        String fds = System.getenv("LISTEN_FDS");
+        if (pid == null || fds == null || !pid.equals(Long.toString(ProcessHandle.current().pid()))) return 0;
+        try {
+            return Math.max(0, Integer.parseInt(fds));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     private ServeConfig validate() {
@@ -108,10 +191,17 @@ final class ServeCommand implements Callable<Integer> {
         require(backlog >= 1, "--backlog must be at least 1, got " + backlog);
         require(gracefulTimeout >= 0, "--graceful-timeout must be 0 or more seconds, got " + gracefulTimeout);
         require(bootTimeout >= 1, "--boot-timeout must be at least 1 second, got " + bootTimeout);
+        require(timeout >= 1, "--timeout must be at least 1 second, got " + timeout);
+        require(maxRequests >= 0, "--max-requests must be 0 (never) or more, got " + maxRequests);
+        require(maxRequestsJitter >= 0, "--max-requests-jitter must be 0 or more, got " + maxRequestsJitter);
+        require(maxWorkerMemory >= 0, "--max-worker-memory must be 0 (no limit) or more MB, got " + maxWorkerMemory);
         List<BindAddress> b = binds.isEmpty() ? List.of(BindAddress.parse("127.0.0.1:8000")) : List.copyOf(binds);
         return new ServeConfig(model, n, threads, b, handler, handlerClasspath, root, backlog,
-                Duration.ofSeconds(gracefulTimeout), Duration.ofSeconds(bootTimeout));
+                Duration.ofSeconds(gracefulTimeout), Duration.ofSeconds(bootTimeout), Duration.ofSeconds(timeout),
+                maxRequests, maxRequestsJitter, maxWorkerMemory, abs(control), abs(pidfile), abs(logFile));
     }
+
+    private static Path abs(Path p) { return p == null ? null : p.toAbsolutePath(); }
 
     private void require(boolean ok, String message) {
         if (!ok) throw new CommandLine.ParameterException(spec.commandLine(), message);

@@ -16,6 +16,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
+
+import io.handoff.unix.Sockets;
 
 /** One bound, listening socket. Owns the Unix socket file it created and removes it on close. */
 public final class Listener implements Closeable {
@@ -31,6 +34,20 @@ public final class Listener implements Closeable {
         this.channel = channel;
         this.family = family;
         this.unixPath = unixPath;
+    }
+
+    /** Takes over listening sockets the service manager passed (systemd socket activation). */
+    public static List<Listener> inherited(int count) throws ListenException {
+        try {
+            List<Listener> out = new java.util.ArrayList<>();
+            for (Sockets.Inherited s : Sockets.inheritedListeners(count)) {
+                out.add(new Listener(new BindAddress("fd:" + s.fd(), null), s.channel(), s.family(), null));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new ListenException("cannot use the sockets systemd passed (LISTEN_FDS=" + count + "): "
+                    + e.getMessage());
+        }
     }
 
     /** Binds and listens; a failure names the address and says what to do about it. */

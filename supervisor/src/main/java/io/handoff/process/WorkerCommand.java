@@ -19,7 +19,7 @@ final class WorkerCommand {
 
     private WorkerCommand() {}
 
-    static List<String> build(int slot, Path linkPath, String handler, Path handlerClasspath, Path root) {
+    static List<String> build(int id, Path linkPath, String handler, Path handlerClasspath, Path root, Path logFile) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(JVM_FLAGS);
@@ -27,7 +27,8 @@ final class WorkerCommand {
         if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
         String extra = System.getenv("HANDOFF_WORKER_OPTS");
         if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
-        cmd.add("-Dhandoff.process=worker-" + slot);
+        cmd.add("-Dhandoff.process=worker-" + id);
+        if (logFile != null) cmd.add("-Dhandoff.log.file=" + logFile.toAbsolutePath());
         String level = System.getProperty("handoff.log.level");
         if (level != null) cmd.add("-Dhandoff.log.level=" + level);
         cmd.add("-cp");

@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import io.handoff.protocol.Message;
 import io.handoff.protocol.Message.Accepted;
+import io.handoff.protocol.Message.Drained;
 import io.handoff.protocol.Message.Heartbeat;
 import io.handoff.protocol.Message.Ready;
 import io.handoff.protocol.Message.Refused;
@@ -63,17 +64,21 @@ public final class WorkerPool implements AutoCloseable {
         Thread.ofPlatform().daemon().name("link-accept").start(this::acceptLinks);
     }
 
-    public WorkerProcess spawn(int slot) throws IOException {
-        List<String> cmd = WorkerCommand.build(slot, linkPath, config.handler(), config.handlerClasspath(),
-                config.root());
-        Process p = new ProcessBuilder(cmd)
+    /** Starts a worker JVM; it counts once it connects back and reports ready. */
+    public WorkerProcess spawn(int id, int generation, long maxServed) throws IOException {
+        List<String> cmd = WorkerCommand.build(id, linkPath, config.handler(), config.handlerClasspath(),
+                config.root(), config.logFile());
+        ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        WorkerProcess w = new WorkerProcess(slot, p);
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        // Meant for the supervisor alone: a worker must not answer systemd or claim inherited sockets.
+        pb.environment().keySet().removeAll(List.of("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+                "WATCHDOG_USEC", "WATCHDOG_PID"));
+        Process p = pb.start();
+        WorkerProcess w = new WorkerProcess(id, generation, p, maxServed);
         workers.add(w);
-        log.info("worker spawned worker={} pid={}", slot, p.pid());
+        log.info("worker spawned worker={} pid={} gen={}", id, p.pid(), generation);
         p.onExit().thenAccept(done -> {
             w.state(WorkerProcess.State.GONE);
             refreshReady();
@@ -116,7 +121,7 @@ public final class WorkerPool implements AutoCloseable {
         }
         MessageLink link = new MessageLink(UnixLink.of(Sockets.detach(ch)));
         w.link(link);
-        Thread.ofPlatform().daemon().name("link-" + w.slot()).start(() -> readLink(w, link));
+        Thread.ofPlatform().daemon().name("link-" + w.id()).start(() -> readLink(w, link));
     }
 
     private void readLink(WorkerProcess w, MessageLink link) {
@@ -127,6 +132,7 @@ public final class WorkerPool implements AutoCloseable {
                     switch (m) {
                         case Ready r -> {
                             if (r.pid() != w.pid()) throw new IOException("ready from pid " + r.pid());
+                            w.heartbeatNow();
                             if (w.state() == WorkerProcess.State.BOOTING) w.state(WorkerProcess.State.READY);
                             refreshReady();
                             events.workerReady(w);
@@ -137,6 +143,13 @@ public final class WorkerPool implements AutoCloseable {
                             events.refused(w, r);
                         }
                         case Heartbeat h -> w.reported(h.open(), h.served());
+                        case Drained d -> {
+                            w.reported(0, d.served());
+                            // Nothing more goes to this worker; it exits when it reads the end of the link.
+                            link.closeForSending();
+                            log.info("worker drained {} {} served={}", w, d.graceful() ? "gracefully" : "by force",
+                                    d.served());
+                        }
                         default -> throw new IOException("unexpected message " + m);
                     }
                 }
@@ -146,7 +159,7 @@ public final class WorkerPool implements AutoCloseable {
             if (w.state() != WorkerProcess.State.GONE) log.warn("worker link failed {} error={}", w, e.toString());
         } finally {
             link.close();
-            if (w.state() == WorkerProcess.State.READY) w.state(WorkerProcess.State.STOPPING);
+            if (w.state() == WorkerProcess.State.READY) w.state(WorkerProcess.State.DRAINING);
             refreshReady();
         }
     }
@@ -154,7 +167,7 @@ public final class WorkerPool implements AutoCloseable {
     /** Synchronized: two link threads recomputing at once must not let the older snapshot win. */
     private synchronized void refreshReady() {
         ready = workers.stream().filter(WorkerProcess::isReady)
-                .sorted(Comparator.comparingInt(WorkerProcess::slot)).toArray(WorkerProcess[]::new);
+                .sorted(Comparator.comparingInt(WorkerProcess::id)).toArray(WorkerProcess[]::new);
     }
 
     /** The workers that take connections now; the dispatcher reads this on every batch. */
@@ -162,22 +175,47 @@ public final class WorkerPool implements AutoCloseable {
 
     public List<WorkerProcess> workers() { return List.copyOf(workers); }
 
+    /** Tells one worker to stop taking connections and finish its open ones within {@code grace}. */
+    public void drain(WorkerProcess w, Duration grace) {
+        w.draining(System.nanoTime() + grace.toNanos());
+        refreshReady();
+        MessageLink link = w.link();
+        try {
+            if (link == null) throw new IOException("no link yet");
+            link.send(new Stop(grace.toMillis()));
+        } catch (IOException e) {
+            log.warn("cannot tell {} to stop ({}); killing it", w, e.toString());
+            w.process().destroyForcibly();
+        }
+    }
+
+    /** Takes a worker out of dispatch at once (it is hung): it gets no more connections and is not waited for. */
+    public void exclude(WorkerProcess w) {
+        w.draining(System.nanoTime());
+        refreshReady();
+    }
+
+    /** Sends a message to every worker with a link; a failure is logged, not thrown. */
+    public void broadcast(Message m) {
+        for (WorkerProcess w : workers) {
+            MessageLink link = w.link();
+            if (link == null) continue;
+            try {
+                link.send(m);
+            } catch (IOException e) {
+                log.debug("cannot send {} to {}: {}", m, w, e.toString());
+            }
+        }
+    }
+
     /**
      * Tells every worker to stop (finishing its connections within {@code grace}), waits for them to exit, and kills
      * what is left. Returns true when all exited by themselves.
      */
     public boolean stopAll(Duration grace) {
         for (WorkerProcess w : workers) {
-            w.state(WorkerProcess.State.STOPPING);
-            MessageLink link = w.link();
-            try {
-                if (link != null) link.send(new Stop(grace.toMillis()));
-                else w.process().destroy();
-            } catch (IOException e) {
-                w.process().destroy();
-            }
+            if (w.state() != WorkerProcess.State.DRAINING) drain(w, grace);
         }
-        refreshReady();
         long deadline = System.nanoTime() + grace.plusSeconds(2).toNanos();
         boolean graceful = true;
         for (WorkerProcess w : List.copyOf(workers)) {

@@ -6,17 +6,27 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.handoff.protocol.MessageLink;
 
 /**
- * The supervisor's view of one worker process: its slot, its process, its link once it connected back, and the
- * load it reported. Written by the link reader and the loop, read by the dispatcher.
+ * The supervisor's view of one worker process: its id and generation, its process, its link once it connected
+ * back, and what it reported. Written by its link reader and the supervisor loop, read by the dispatcher.
+ *
+ * <p>Lifecycle: BOOTING (spawned, not ready) → READY (takes connections) → DRAINING (told to stop; finishes what it
+ * holds) → GONE (exited). A READY worker may be marked for retirement ({@link #retire(String)}): it keeps serving
+ * until its replacement is ready, then the loop drains it.
  */
 public final class WorkerProcess {
-    public enum State { BOOTING, READY, STOPPING, GONE }
+    public enum State { BOOTING, READY, DRAINING, GONE }
 
-    private final int slot;
+    private final int id;
+    private final int generation;
     private final Process process;
     private final long startedNanos = System.nanoTime();
+    private final long maxServed;
     private volatile State state = State.BOOTING;
     private volatile MessageLink link;
+    private volatile String retireReason;
+    private volatile long lastHeartbeatNanos = System.nanoTime();
+    private volatile long drainDeadlineNanos;
+    private volatile long hungSinceNanos;
     /** Connections sent and not yet acknowledged: they exist only in the link's socket buffer. */
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile int open;
@@ -24,12 +34,16 @@ public final class WorkerProcess {
     private final AtomicLong handedOver = new AtomicLong();
     private final AtomicLong seq = new AtomicLong();
 
-    WorkerProcess(int slot, Process process) {
-        this.slot = slot;
+    WorkerProcess(int id, int generation, Process process, long maxServed) {
+        this.id = id;
+        this.generation = generation;
         this.process = process;
+        this.maxServed = maxServed;
     }
 
-    public int slot() { return slot; }
+    public int id() { return id; }
+
+    public int generation() { return generation; }
 
     public long pid() { return process.pid(); }
 
@@ -52,6 +66,7 @@ public final class WorkerProcess {
     /** Load for dispatch: what the worker last said it holds plus what is on its way to it. */
     public int load() { return open + inFlight.get(); }
 
+    /** Counts a handoff before it is sent (the acknowledgement may arrive before the send returns). */
     public void sent(int count) {
         inFlight.addAndGet(count);
         handedOver.addAndGet(count);
@@ -68,7 +83,13 @@ public final class WorkerProcess {
     void reported(int open, long served) {
         this.open = open;
         this.served = served;
+        lastHeartbeatNanos = System.nanoTime();
+        hungSinceNanos = 0;
     }
+
+    void heartbeatNow() { lastHeartbeatNanos = System.nanoTime(); }
+
+    public long millisSinceHeartbeat() { return (System.nanoTime() - lastHeartbeatNanos) / 1_000_000; }
 
     public int inFlight() { return inFlight.get(); }
 
@@ -78,6 +99,33 @@ public final class WorkerProcess {
 
     public long served() { return served; }
 
+    /** The connection count after which this worker is recycled (with its jitter), or 0 for never. */
+    public long maxServed() { return maxServed; }
+
+    /** Marks the worker to be replaced; it keeps serving until a replacement is ready. First reason wins. */
+    public void retire(String reason) {
+        if (retireReason == null) retireReason = reason;
+    }
+
+    public boolean isRetiring() { return retireReason != null; }
+
+    public String retireReason() { return retireReason; }
+
+    public void draining(long deadlineNanos) {
+        drainDeadlineNanos = deadlineNanos;
+        state = State.DRAINING;
+    }
+
+    public long drainDeadlineNanos() { return drainDeadlineNanos; }
+
+    /** It was told to stop (retired, reloaded, hung): its exit is expected, not a crash. */
+    public boolean wasDrained() { return drainDeadlineNanos != 0; }
+
+    /** When the loop first found it hung (0: not hung). */
+    public long hungSinceNanos() { return hungSinceNanos; }
+
+    public void hungSince(long nanos) { hungSinceNanos = nanos; }
+
     @Override
-    public String toString() { return "worker=" + slot + " pid=" + pid(); }
+    public String toString() { return "worker=" + id + " pid=" + pid() + " gen=" + generation; }
 }

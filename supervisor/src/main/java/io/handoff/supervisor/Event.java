@@ -1,8 +1,12 @@
 package io.handoff.supervisor;
 
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
 import io.handoff.process.WorkerProcess;
 
-/** What the supervisor's loop reacts to. Signal handlers and watcher threads only enqueue these. */
+/** What the supervisor's loop reacts to. Signal handlers, watcher threads and the control socket only enqueue. */
 sealed interface Event {
     record Signal(String name) implements Event {}
 
@@ -10,6 +14,6 @@ sealed interface Event {
 
     record WorkerExited(WorkerProcess worker, int exitValue) implements Event {}
 
-    /** A slot's backoff after a quick death is over. */
-    record Respawn(int slot) implements Event {}
+    /** A control command; the loop runs it and completes {@code answer}. */
+    record Command(List<String> words, CompletableFuture<Map<String, Object>> answer) implements Event {}
 }

@@ -2,46 +2,62 @@ package io.handoff.supervisor;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadLocalRandom;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.control.CommandRegistry.CommandException;
+import io.handoff.control.Json;
 import io.handoff.dispatch.Dispatcher;
 import io.handoff.listen.Listener;
 import io.handoff.process.PoolEvents;
+import io.handoff.process.ProcStats;
 import io.handoff.process.WorkerPool;
 import io.handoff.process.WorkerProcess;
+import io.handoff.process.WorkerProcess.State;
 import io.handoff.protocol.Message.Refused;
+import io.handoff.protocol.Message.ReopenLogs;
+import io.handoff.unix.Fd;
 import io.handoff.worker.WorkerMain;
 
 /**
- * Pre-spawned worker JVMs fed by the dispatcher. Keeps {@code workers} processes alive: a worker that dies is
- * logged and replaced, with a growing delay when workers die young, and a worker that cannot boot at all stops
- * the supervisor instead of being respawned forever.
+ * Pre-spawned worker JVMs fed by the dispatcher, kept at the target count by one rule applied on every tick:
+ * {@link #reconcileWorkerCount()}. Reload, scaling, recycling and crash recovery only change the target or mark
+ * workers for retirement; reconcile then spawns replacements and drains retired workers once enough replacements
+ * are ready, so connections always have a ready worker to go to.
  */
 final class ForkModel implements ServingModel, PoolEvents {
     private static final Logger log = LoggerFactory.getLogger(ForkModel.class);
     private static final Duration YOUNG = Duration.ofSeconds(2);
     private static final int MAX_QUICK_DEATHS = 10;
+    private static final long HUNG_KILL_AFTER_NANOS = Duration.ofSeconds(1).toNanos();
 
     private final ServeConfig config;
     private final List<Listener> listeners;
     private final BlockingQueue<Event> events;
     private final WorkerPool pool;
     private Dispatcher dispatcher;
+    private int target;
+    private int generation = 1;
+    private int nextId = 1;
     private boolean ready;
+    private boolean reloading;
     private volatile boolean stopping;
     private int quickDeaths;
+    private long spawnNotBeforeNanos;
 
     ForkModel(ServeConfig config, List<Listener> listeners, BlockingQueue<Event> events) {
         this.config = config;
         this.listeners = listeners;
         this.events = events;
         this.pool = new WorkerPool(config, this);
+        this.target = config.workers();
     }
 
     @Override
@@ -49,83 +65,224 @@ final class ForkModel implements ServingModel, PoolEvents {
         try {
             pool.start();
             dispatcher = new Dispatcher(listeners, pool::ready);
-            for (int slot = 1; slot <= config.workers(); slot++) pool.spawn(slot);
         } catch (IOException e) {
             throw new StartupException("cannot start workers: " + e.getMessage(), 1);
         }
+        reconcileWorkerCount();
     }
 
     @Override
     public boolean isReady() { return ready; }
 
     @Override
+    public boolean isReloading() { return reloading; }
+
+    @Override
     public void onEvent(Event event) throws StartupException {
         switch (event) {
-            case Event.WorkerReady r -> onWorkerReady(r.worker());
-            case Event.WorkerExited x -> onWorkerExited(x.worker(), x.exitValue());
-            case Event.Respawn r -> spawn(r.slot());
+            case Event.WorkerReady r -> announceReady(r.worker());
+            case Event.WorkerExited x -> reapExited(x.worker(), x.exitValue());
             default -> { }
         }
+        reconcileWorkerCount();
     }
 
-    private void onWorkerReady(WorkerProcess w) {
+    @Override
+    public void tick() throws StartupException {
+        long now = System.nanoTime();
+        for (WorkerProcess w : pool.workers()) {
+            killBootTimedOut(w);
+            killHung(w, now);
+            recycleIfDue(w);
+            if (w.state() == State.DRAINING && now - w.drainDeadlineNanos() > Duration.ofSeconds(5).toNanos()) {
+                log.warn("worker did not finish draining in time; killing {}", w);
+                w.process().destroyForcibly();
+            }
+        }
+        reconcileWorkerCount();
+    }
+
+    private void announceReady(WorkerProcess w) {
         log.info("worker ready {} boot={}ms", w, w.ageMillis());
-        if (!ready && pool.ready().length == config.workers()) {
+        if (!ready && pool.ready().length >= target) {
             ready = true;
             dispatcher.start();
         }
     }
 
-    private void onWorkerExited(WorkerProcess w, int exitValue) throws StartupException {
+    private void reapExited(WorkerProcess w, int exitValue) throws StartupException {
         String how = describeExit(exitValue);
-        if (stopping) {
+        if (stopping || w.wasDrained()) {
             log.info("worker exited {} {}", w, how);
             return;
         }
         log.warn("worker died {} {} age={}ms in_flight_lost={}", w, how, w.ageMillis(), w.inFlight());
         if (exitValue == WorkerMain.EXIT_BOOT_ERROR) {
-            throw new StartupException("worker " + w.slot() + " cannot boot (exit " + exitValue
+            throw new StartupException("worker " + w.id() + " cannot boot (exit " + exitValue
                     + "); its log above says why. Not respawning.", 1);
         }
-        if (w.ageMillis() < YOUNG.toMillis()) {
+        if (w.ageMillis() < YOUNG.toMillis() || w.state() == State.BOOTING) {
             if (++quickDeaths >= MAX_QUICK_DEATHS) {
                 throw new StartupException(quickDeaths + " workers in a row died within " + YOUNG.toSeconds()
-                        + "s of starting; giving up", 1);
+                        + "s of starting or before ready; giving up", 1);
             }
             long delay = Math.min(5000, 100L << Math.min(quickDeaths, 6));
-            log.warn("worker slot={} died young; respawning in {}ms", w.slot(), delay);
-            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS)
-                    .execute(() -> events.add(new Event.Respawn(w.slot())));
+            log.warn("worker {} died young; next spawn in {}ms", w.id(), delay);
+            spawnNotBeforeNanos = System.nanoTime() + Duration.ofMillis(delay).toNanos();
         } else {
             quickDeaths = 0;
-            spawn(w.slot());
         }
     }
 
-    private void spawn(int slot) throws StartupException {
+    private void killBootTimedOut(WorkerProcess w) {
+        if (w.state() == State.BOOTING && w.ageMillis() > config.bootTimeout().toMillis() && w.process().isAlive()) {
+            log.error("worker not ready within --boot-timeout {}s; killing {}", config.bootTimeout().toSeconds(), w);
+            w.process().destroyForcibly();
+        }
+    }
+
+    /**
+     * A worker that misses heartbeats for {@code --timeout} is hung (its virtual-thread scheduler is stuck, or the
+     * process is stopped): ask the JVM for a thread dump (SIGQUIT prints one to the log), then kill it a second
+     * later. Its replacement comes from reconcile.
+     */
+    private void killHung(WorkerProcess w, long now) {
+        if (w.state() != State.READY && w.state() != State.DRAINING) return;
+        if (w.millisSinceHeartbeat() <= config.timeout().toMillis()) return;
+        if (w.hungSinceNanos() == 0) {
+            w.hungSince(now);
+            log.error("worker hung {} no heartbeat for {}ms (--timeout {}s); thread dump follows, then kill", w,
+                    w.millisSinceHeartbeat(), config.timeout().toSeconds());
+            Signals.threadDump(w.pid());
+            pool.exclude(w);
+        } else if (now - w.hungSinceNanos() > HUNG_KILL_AFTER_NANOS && w.process().isAlive()) {
+            w.process().destroyForcibly();
+        }
+    }
+
+    private void recycleIfDue(WorkerProcess w) {
+        if (w.state() != State.READY || w.isRetiring()) return;
+        if (w.maxServed() > 0 && w.served() >= w.maxServed()) {
+            w.retire("max-requests " + w.maxServed());
+        } else if (config.maxWorkerMemoryMb() > 0) {
+            long rssMb = ProcStats.rssKb(w.pid()) / 1024;
+            if (rssMb > config.maxWorkerMemoryMb()) w.retire("max-worker-memory rss=" + rssMb + "MB");
+        }
+        if (w.isRetiring()) log.info("recycling {} reason={}", w, w.retireReason());
+    }
+
+    /**
+     * The one rule: keep {@code target} workers that are not retiring; drain retiring workers only once at least
+     * {@code target} others are ready to take their connections.
+     */
+    private void reconcileWorkerCount() throws StartupException {
         if (stopping) return;
+        List<WorkerProcess> all = pool.workers();
+        List<WorkerProcess> active = new ArrayList<>();
+        for (WorkerProcess w : all) {
+            if ((w.state() == State.BOOTING || w.state() == State.READY) && !w.isRetiring()) active.add(w);
+        }
+        // Too many (scale down): retire the oldest first, as the longest-lived are likeliest to have grown.
+        active.sort(Comparator.comparingInt(WorkerProcess::id));
+        while (active.size() > target) active.remove(0).retire("scale down to " + target);
+        while (active.size() < target && System.nanoTime() >= spawnNotBeforeNanos) {
+            active.add(spawnWorker());
+        }
+        long readyActive = active.stream().filter(WorkerProcess::isReady).count();
+        for (WorkerProcess w : all) {
+            if (!w.isRetiring()) continue;
+            if (w.state() == State.BOOTING) {
+                w.process().destroyForcibly(); // never served anything: nothing to drain
+            } else if (w.state() == State.READY && readyActive >= target) {
+                log.info("draining {} reason={}", w, w.retireReason());
+                pool.drain(w, config.gracefulTimeout());
+            }
+        }
+        if (reloading && all.stream().noneMatch(w -> w.generation() < generation && w.state() != State.GONE)) {
+            reloading = false;
+            log.info("reload complete gen={}", generation);
+        }
+    }
+
+    private WorkerProcess spawnWorker() throws StartupException {
+        long max = 0;
+        if (config.maxRequests() > 0) {
+            max = config.maxRequests() + (config.maxRequestsJitter() > 0
+                    ? ThreadLocalRandom.current().nextLong(config.maxRequestsJitter() + 1) : 0);
+        }
         try {
-            pool.spawn(slot);
+            return pool.spawn(nextId++, generation, max);
         } catch (IOException e) {
             throw new StartupException("cannot spawn a worker: " + e.getMessage(), 1);
         }
     }
 
+    @Override
+    public void reload() throws CommandException {
+        if (stopping) throw new CommandException("stopping");
+        generation++;
+        reloading = true;
+        for (WorkerProcess w : pool.workers()) {
+            if (w.state() == State.BOOTING || w.state() == State.READY) w.retire("reload to gen " + generation);
+        }
+        log.info("reload started gen={} workers={}", generation, target);
+        try {
+            reconcileWorkerCount();
+        } catch (StartupException e) {
+            throw new CommandException(e.getMessage());
+        }
+    }
+
+    @Override
+    public void scale(int workers) throws CommandException {
+        if (workers < 1 || workers > 1024) throw new CommandException("workers must be between 1 and 1024");
+        log.info("scale workers {} -> {}", target, workers);
+        target = workers;
+        try {
+            reconcileWorkerCount();
+        } catch (StartupException e) {
+            throw new CommandException(e.getMessage());
+        }
+    }
+
+    @Override
+    public int targetWorkers() { return target; }
+
+    @Override
+    public List<Map<String, Object>> workerStatus() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (WorkerProcess w : pool.workers()) {
+            out.add(Json.object("id", w.id(), "pid", w.pid(), "generation", w.generation(),
+                    "state", w.state().name().toLowerCase() + (w.isRetiring() && w.state() == State.READY
+                            ? " (retiring)" : ""),
+                    "age_seconds", w.ageMillis() / 1000, "served", w.served(), "open", w.open(),
+                    "rss_mb", Math.max(0, ProcStats.rssKb(w.pid()) / 1024),
+                    "last_heartbeat_ms", w.millisSinceHeartbeat()));
+        }
+        return out;
+    }
+
+    @Override
+    public Map<String, Object> counters() {
+        long served = 0;
+        int open = 0;
+        for (WorkerProcess w : pool.workers()) {
+            served += w.served();
+            open += w.open();
+        }
+        return Json.object("open", open, "served_by_current_workers", served);
+    }
+
+    @Override
+    public void reopenLogs() { pool.broadcast(new ReopenLogs()); }
+
     static String describeExit(int exitValue) {
         // The JDK reports death by signal N as 128 + N.
         if (exitValue > 128 && exitValue < 128 + 65) {
             int sig = exitValue - 128;
-            return "signal=" + sig + " (" + signalName(sig) + ")";
+            return "signal=" + sig + " (" + Signals.name(sig) + ")";
         }
         return "status=" + exitValue;
-    }
-
-    private static String signalName(int sig) {
-        return switch (sig) {
-            case 1 -> "HUP"; case 2 -> "INT"; case 3 -> "QUIT"; case 6 -> "ABRT"; case 9 -> "KILL";
-            case 11 -> "SEGV"; case 13 -> "PIPE"; case 15 -> "TERM";
-            default -> "SIG" + sig;
-        };
     }
 
     @Override
@@ -151,6 +308,6 @@ final class ForkModel implements ServingModel, PoolEvents {
     @Override
     public void refused(WorkerProcess worker, Refused refused) {
         if (dispatcher != null) dispatcher.reroute(refused.fds(), refused.families());
-        else refused.fds().forEach(io.handoff.unix.Fd::close);
+        else refused.fds().forEach(Fd::close);
     }
 }

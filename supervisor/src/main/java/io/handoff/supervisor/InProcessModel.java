@@ -6,22 +6,31 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.control.CommandRegistry.CommandException;
+import io.handoff.control.Json;
 import io.handoff.engine.Engine;
+import io.handoff.handler.Handlers;
 import io.handoff.listen.Listener;
 
-/** The threads and virtual models: one acceptor thread per listener feeds an engine in this process. */
+/**
+ * The threads and virtual models: one acceptor thread per listener feeds an engine in this process. Reload loads
+ * the handler afresh (a new class loader, so a changed jar is picked up) for connections accepted from then on.
+ */
 final class InProcessModel implements ServingModel {
     private static final Logger log = LoggerFactory.getLogger(InProcessModel.class);
 
+    private final ServeConfig config;
     private final List<Listener> listeners;
     private final Engine engine;
     private final List<Thread> acceptors = new ArrayList<>();
 
-    InProcessModel(List<Listener> listeners, Engine engine) {
+    InProcessModel(ServeConfig config, List<Listener> listeners, Engine engine) {
+        this.config = config;
         this.listeners = listeners;
         this.engine = engine;
     }
@@ -63,6 +72,19 @@ final class InProcessModel implements ServingModel {
             engine.serve(ch);
         }
     }
+
+    @Override
+    public void reload() throws CommandException {
+        try {
+            engine.handler(Handlers.load(config.handler(), config.handlerClasspath(), config.root()));
+            log.info("reload: handler {} loaded afresh; new connections use it", config.handler());
+        } catch (Handlers.HandlerLoadException e) {
+            throw new CommandException("handler not reloaded, the old one keeps serving: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public Map<String, Object> counters() { return Json.object("open", engine.open(), "served", engine.served()); }
 
     @Override
     public boolean stop(Duration grace) {

@@ -6,7 +6,7 @@ import java.util.List;
 
 import io.handoff.listen.BindAddress;
 
-/** Everything {@code handoff serve} was told, validated. */
+/** Everything {@code handoff serve} was told, validated. Paths may be null where the flag was not given. */
 public record ServeConfig(
         Model model,
         int workers,
@@ -17,7 +17,14 @@ public record ServeConfig(
         Path root,
         int backlog,
         Duration gracefulTimeout,
-        Duration bootTimeout) {
+        Duration bootTimeout,
+        Duration timeout,
+        long maxRequests,
+        long maxRequestsJitter,
+        long maxWorkerMemoryMb,
+        Path control,
+        Path pidfile,
+        Path logFile) {
 
     public enum Model { fork, threads, virtual }
 

@@ -1,27 +1,38 @@
 package io.handoff.supervisor;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.handoff.engine.Engine;
+import io.handoff.control.CommandRegistry;
+import io.handoff.control.CommandRegistry.CommandException;
+import io.handoff.control.ControlServer;
+import io.handoff.control.Json;
 import io.handoff.engine.ThreadPoolEngine;
 import io.handoff.engine.VirtualThreadEngine;
 import io.handoff.handler.Handler;
 import io.handoff.listen.Listener;
+import io.handoff.logging.Logs;
 
 /**
- * The supervisor: one loop that waits for events (signals, worker lifecycle) and acts on them. Everything else
- * (signal handlers, link readers, process reapers) only enqueues.
+ * The supervisor: one loop that waits for events (signals, worker lifecycle, control commands), acts on them, and
+ * ticks the model's health checks. Everything else (signal handlers, link readers, process reapers, the control
+ * socket) only enqueues. Signals and control commands are two doors into the same verbs.
  */
 public final class Supervisor {
     private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
+    private static final long TICK_MILLIS = 200;
 
     /** Exit status when serving could not start or had to stop on an error. */
     public static final int EXIT_FAILURE = 1;
@@ -30,23 +41,118 @@ public final class Supervisor {
     private final List<Listener> listeners;
     private final Handler handler;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final CommandRegistry commands = new CommandRegistry();
+    private final SystemdNotifier systemd;
+    private final long startedMillis = System.currentTimeMillis();
+    private ServingModel model;
+    private ControlServer control;
+    private Duration stopRequested;
+    /** Answers written by the control socket; a stop by command waits for its own before tearing down. */
+    private final java.util.concurrent.Semaphore replies = new java.util.concurrent.Semaphore(0);
+    private String stopReason;
 
-    public Supervisor(ServeConfig config, List<Listener> listeners, Handler handler) {
+    public Supervisor(ServeConfig config, List<Listener> listeners, Handler handler, SystemdNotifier systemd) {
         this.config = config;
         this.listeners = listeners;
         this.handler = handler;
+        this.systemd = systemd;
+        registerCommands();
     }
 
-    /** Serves until a stop signal; returns the process exit status. */
+    /** Binds the control socket; a failure is a configuration error the caller reports. */
+    public Path openControl() throws IOException {
+        Path path = config.control() != null ? config.control()
+                : io.handoff.control.ControlPaths.forInstance(listeners.get(0).describe());
+        control = ControlServer.start(path, this::submitCommand, replies::release);
+        return path;
+    }
+
+    /** Called on a control-client thread: the loop runs the command; this waits (bounded) for its answer. */
+    private Map<String, Object> submitCommand(List<String> words) {
+        CompletableFuture<Map<String, Object>> answer = new CompletableFuture<>();
+        events.add(new Event.Command(words, answer));
+        try {
+            return answer.get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            return CommandRegistry.error("no answer from the supervisor loop: " + e);
+        }
+    }
+
+    private void registerCommands() {
+        commands.add("status", "status", "model, listeners, uptime and every worker", args -> status())
+                .add("reload", "reload", "replace every worker (new ones ready first), or reload the handler", args -> {
+                    model.reload();
+                    return Json.object("message", "reload started");
+                })
+                .add("scale", "scale N", "set the number of workers", args -> {
+                    if (args.size() != 1) throw new CommandException("give the number of workers");
+                    try {
+                        model.scale(Integer.parseInt(args.get(0)));
+                    } catch (NumberFormatException e) {
+                        throw new CommandException("'" + args.get(0) + "' is not a number");
+                    }
+                    return Json.object("message", "workers set to " + args.get(0), "workers", model.targetWorkers());
+                })
+                .add("stop", "stop [--graceful-timeout SECONDS]", "stop: listeners close, connections finish", args -> {
+                    Duration grace = config.gracefulTimeout();
+                    if (args.size() == 2 && args.get(0).equals("--graceful-timeout")) {
+                        grace = parseSeconds(args.get(1));
+                    } else if (!args.isEmpty()) {
+                        throw new CommandException("unexpected " + String.join(" ", args));
+                    }
+                    stopRequested = grace;
+                    stopReason = "control command";
+                    return Json.object("message", "stopping", "graceful_timeout_seconds", grace.toSeconds());
+                })
+                .add("reopen-logs", "reopen-logs", "reopen the log file (after logrotate)", args -> {
+                    reopenLogs();
+                    return Json.object("message", "log files reopened");
+                })
+                .withHelp();
+    }
+
+    static Duration parseSeconds(String text) throws CommandException {
+        String t = text.endsWith("s") ? text.substring(0, text.length() - 1) : text;
+        try {
+            long s = Long.parseLong(t);
+            if (s < 0) throw new NumberFormatException();
+            return Duration.ofSeconds(s);
+        } catch (NumberFormatException e) {
+            throw new CommandException("'" + text + "' is not a number of seconds");
+        }
+    }
+
+    private Map<String, Object> status() {
+        List<Object> ls = new ArrayList<>();
+        for (Listener l : listeners) ls.add(l.describe());
+        Map<String, Object> s = Json.object("pid", ProcessHandle.current().pid(), "model", config.model().name(),
+                "handler", config.handler(), "listeners", ls,
+                "uptime_seconds", (System.currentTimeMillis() - startedMillis) / 1000,
+                "ready", model.isReady(), "reloading", model.isReloading());
+        if (config.model() == ServeConfig.Model.fork) s.put("workers_target", model.targetWorkers());
+        if (config.model() == ServeConfig.Model.threads) s.put("threads", config.threads());
+        s.putAll(model.counters());
+        s.put("workers", model.workerStatus());
+        return s;
+    }
+
+    private void reopenLogs() {
+        boolean reopened = Logs.reopen();
+        model.reopenLogs();
+        log.info("reopen logs file={}", reopened ? config.logFile() : "(logging to stderr)");
+    }
+
+    /** Serves until told to stop; returns the process exit status. */
     public int run() {
-        Signals.install(events, "TERM", "INT");
-        ServingModel model = switch (config.model()) {
+        Signals.install(events);
+        model = switch (config.model()) {
             case fork -> new ForkModel(config, listeners, events);
-            case threads -> new InProcessModel(listeners, new ThreadPoolEngine(handler, config.threads()));
-            case virtual -> new InProcessModel(listeners, new VirtualThreadEngine(handler));
+            case threads -> new InProcessModel(config, listeners, new ThreadPoolEngine(handler, config.threads()));
+            case virtual -> new InProcessModel(config, listeners, new VirtualThreadEngine(handler));
         };
-        long bootDeadline = System.nanoTime() + config.bootTimeout().toNanos();
+        long bootDeadline = System.nanoTime() + config.bootTimeout().multipliedBy(3).toNanos();
         boolean announced = false;
+        boolean reloading = false;
         try {
             model.start();
             while (true) {
@@ -54,46 +160,118 @@ public final class Supervisor {
                     announce();
                     announced = true;
                 }
-                long wait = announced ? Long.MAX_VALUE : bootDeadline - System.nanoTime();
-                if (!announced && wait <= 0) {
-                    throw new ServingModel.StartupException("workers not ready within " + config.bootTimeout()
-                            .toSeconds() + "s (raise --boot-timeout?)", EXIT_FAILURE);
+                if (!announced && System.nanoTime() > bootDeadline) {
+                    throw new ServingModel.StartupException("workers not ready within "
+                            + config.bootTimeout().multipliedBy(3).toSeconds() + "s", EXIT_FAILURE);
                 }
-                Event event = events.poll(wait, TimeUnit.NANOSECONDS);
-                if (event == null) continue;
-                if (event instanceof Event.Signal s) {
-                    Duration grace = s.name().equals("TERM") ? config.gracefulTimeout() : Duration.ZERO;
-                    stop(model, s.name(), grace);
+                if (reloading && !model.isReloading()) systemd.ready("serving (reloaded)");
+                reloading = model.isReloading();
+                Event event = events.poll(TICK_MILLIS, TimeUnit.MILLISECONDS);
+                if (event != null) handle(event);
+                if (stopRequested != null) {
+                    stop(stopRequested);
                     return 0;
                 }
-                model.onEvent(event);
+                model.tick();
+                systemd.watchdog();
             }
         } catch (ServingModel.StartupException e) {
             log.error("{}", e.getMessage());
+            systemd.status("failed: " + e.getMessage());
             model.stop(Duration.ZERO);
+            closeControl();
             return e.status();
         } catch (InterruptedException e) {
             model.stop(Duration.ZERO);
+            closeControl();
             return EXIT_FAILURE;
         }
     }
 
-    private void announce() {
-        for (Listener l : listeners) log.info("listening on {} {}", l.describe(), config.describeModel());
+    private void handle(Event event) throws ServingModel.StartupException {
+        switch (event) {
+            case Event.Signal s -> onSignal(s.name());
+            case Event.Command c -> {
+                replies.drainPermits();
+                c.answer().complete(commands.execute(c.words()));
+                if (stopRequested != null) awaitReply();
+            }
+            default -> model.onEvent(event);
+        }
     }
 
-    private void stop(ServingModel model, String signal, Duration grace) {
-        log.info("stopping on SIG{} graceful_timeout={}ms", signal, grace.toMillis());
+    private void awaitReply() {
+        try {
+            replies.tryAcquire(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void onSignal(String name) {
+        log.info("signal SIG{}", name);
+        try {
+            switch (name) {
+                case "TERM" -> requestStop(config.gracefulTimeout(), "SIGTERM");
+                case "INT", "QUIT" -> requestStop(Duration.ZERO, "SIG" + name);
+                case "HUP" -> beginReload();
+                case "TTIN" -> model.scale(model.targetWorkers() + 1);
+                case "TTOU" -> model.scale(Math.max(1, model.targetWorkers() - 1));
+                case "USR1" -> reopenLogs();
+                default -> log.warn("no action for SIG{}", name);
+            }
+        } catch (CommandException e) {
+            log.warn("SIG{} ignored: {}", name, e.getMessage());
+        }
+    }
+
+    private void beginReload() throws CommandException {
+        systemd.reloading();
+        model.reload();
+    }
+
+    private void requestStop(Duration grace, String reason) {
+        stopRequested = grace;
+        stopReason = reason;
+    }
+
+    private void announce() {
+        for (Listener l : listeners) log.info("listening on {} {}", l.describe(), config.describeModel());
+        if (control != null) log.info("control socket {}", control.path());
+        if (config.pidfile() != null) {
+            try {
+                Pidfile.write(config.pidfile());
+            } catch (IOException e) {
+                log.error("cannot write pidfile {}: {}", config.pidfile(), e.toString());
+            }
+        }
+        systemd.ready("serving " + config.describeModel());
+    }
+
+    private void stop(Duration grace) {
+        log.info("stopping ({}) graceful_timeout={}ms", stopReason, grace.toMillis());
+        systemd.stopping();
         long t0 = System.nanoTime();
         boolean graceful = model.stop(grace);
         log.info("stopped {} in {}ms", graceful ? "gracefully" : "by force (deadline passed)",
                 (System.nanoTime() - t0) / 1_000_000);
+        closeControl();
     }
 
-    /** The listeners' real addresses, for callers that bound port 0. */
+    private void closeControl() {
+        if (control != null) control.close();
+        if (config.pidfile() != null) Pidfile.removeIfOurs(config.pidfile());
+    }
+
+    /** Which listener addresses, for callers that bound port 0. */
     public List<String> describeListeners() {
         List<String> out = new ArrayList<>();
         for (Listener l : listeners) out.add(l.describe());
         return out;
     }
+
+    /** For signal-like control from tests and embedding: enqueue a stop. */
+    void enqueue(Event e) { events.add(e); }
+
+    Optional<ControlServer> control() { return Optional.ofNullable(control); }
 }

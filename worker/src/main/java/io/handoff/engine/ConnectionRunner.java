@@ -22,10 +22,11 @@ import io.handoff.handler.Handler;
 final class ConnectionRunner {
     private static final Logger log = LoggerFactory.getLogger(ConnectionRunner.class);
 
-    private final Handler handler;
+    private volatile Handler handler;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong served = new AtomicLong();
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    private volatile boolean draining;
 
     ConnectionRunner(Handler handler) { this.handler = handler; }
 
@@ -39,8 +40,9 @@ final class ConnectionRunner {
                 // Responses are written whole; Nagle would only hold the last segment back for a delayed ACK.
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             }
-            connection = new Connection(channel);
-            handler.handle(connection);
+            connection = new Connection(channel, this::isDraining);
+            Handler h = handler;
+            h.handle(connection);
         } catch (ClosedByInterruptException e) {
             log.debug("connection closed at shutdown {}", connection);
         } catch (IOException e) {
@@ -61,6 +63,13 @@ final class ConnectionRunner {
     }
 
     int open() { return open.get(); }
+
+    void handler(Handler h) { handler = h; }
+
+    boolean isDraining() { return draining; }
+
+    /** From now on handlers see {@link Connection#isDraining()}. */
+    void startDraining() { draining = true; }
 
     long served() { return served.get(); }
 

@@ -7,6 +7,7 @@ final class Drain {
     private Drain() {}
 
     static boolean await(ConnectionRunner runner, Duration grace) throws InterruptedException {
+        runner.startDraining();
         long deadline = System.nanoTime() + grace.toNanos();
         while (runner.open() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
         if (runner.open() == 0) return true;

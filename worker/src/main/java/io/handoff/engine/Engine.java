@@ -22,6 +22,9 @@ public interface Engine {
     /** Serves the connection with the handler; the engine closes it. */
     void serve(SocketChannel channel);
 
+    /** Serves connections accepted from now on with {@code handler} (a reload); open ones keep theirs. */
+    void handler(io.handoff.handler.Handler handler);
+
     /** Connections being served right now. */
     int open();
 

@@ -43,6 +43,9 @@ public final class ThreadPoolEngine implements Engine {
     }
 
     @Override
+    public void handler(Handler handler) { runner.handler(handler); }
+
+    @Override
     public int open() { return runner.open(); }
 
     @Override

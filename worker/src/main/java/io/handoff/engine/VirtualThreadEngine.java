@@ -25,6 +25,9 @@ public final class VirtualThreadEngine implements Engine {
     }
 
     @Override
+    public void handler(Handler handler) { runner.handler(handler); }
+
+    @Override
     public int open() { return runner.open(); }
 
     @Override

@@ -18,9 +18,14 @@ public final class Connection implements Closeable {
     private final SocketAddress remote;
     private final InputStream input;
     private final OutputStream output;
+    private final java.util.function.BooleanSupplier draining;
 
-    public Connection(SocketChannel channel) {
+    public Connection(SocketChannel channel) { this(channel, () -> false); }
+
+    /** @param draining tells the handler that the server is stopping or reloading (see {@link #isDraining()}) */
+    public Connection(SocketChannel channel, java.util.function.BooleanSupplier draining) {
         this.channel = channel;
+        this.draining = draining;
         SocketAddress r;
         try {
             r = channel.getRemoteAddress();
@@ -47,6 +52,13 @@ public final class Connection implements Closeable {
         }
         return "local";
     }
+
+    /**
+     * True once this server is stopping or being replaced (reload, recycling). A handler that serves several requests
+     * on one connection should finish the one it has and close (HTTP: answer with {@code Connection: close}), so the
+     * client reconnects to a server that stays. Connections still open at the graceful deadline are interrupted.
+     */
+    public boolean isDraining() { return draining.getAsBoolean(); }
 
     public InputStream input() { return input; }
 

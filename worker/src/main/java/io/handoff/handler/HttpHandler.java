@@ -23,6 +23,6 @@ public final class HttpHandler implements Handler {
 
     @Override
     public void handle(Connection connection) throws IOException {
-        new HttpSession(connection.channel(), files).run();
+        new HttpSession(connection.channel(), files, connection::isDraining).run();
     }
 }

@@ -30,10 +30,13 @@ final class HttpSession {
     private int end;
     /** Bytes of a request body still to be read and dropped. */
     private long discard;
+    /** True once the server is stopping or reloading: the next response says Connection: close. */
+    private final java.util.function.BooleanSupplier draining;
 
-    HttpSession(SocketChannel channel, StaticFiles files) {
+    HttpSession(SocketChannel channel, StaticFiles files, java.util.function.BooleanSupplier draining) {
         this.channel = channel;
         this.files = files;
+        this.draining = draining;
     }
 
     void run() throws IOException {
@@ -110,7 +113,8 @@ final class HttpSession {
 
     /** Answers the request the parser just completed. @return whether the connection stays open */
     private boolean respond() throws IOException {
-        boolean keepAlive = parser.keepAlive();
+        // A draining server answers the request it has, then lets the client reconnect to a worker that stays.
+        boolean keepAlive = parser.keepAlive() && !draining.getAsBoolean();
         boolean head = parser.method() == HttpRequestParser.Method.HEAD;
         int ps = parser.pathStart();
         int pe = parser.pathEnd();

@@ -5,11 +5,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.handoff.protocol.Message.Accepted;
+import io.handoff.protocol.Message.Drained;
 import io.handoff.protocol.Message.Family;
 import io.handoff.protocol.Message.Handoff;
 import io.handoff.protocol.Message.Heartbeat;
 import io.handoff.protocol.Message.Ready;
 import io.handoff.protocol.Message.Refused;
+import io.handoff.protocol.Message.ReopenLogs;
 import io.handoff.protocol.Message.Stop;
 import io.handoff.unix.Fd;
 
@@ -20,7 +22,8 @@ import io.handoff.unix.Fd;
 public final class Codec {
     public static final int MAX_FRAME = 4 + 1 + 8 + 2 + 253;
 
-    private static final byte READY = 1, HANDOFF = 2, ACCEPTED = 3, REFUSED = 4, HEARTBEAT = 5, STOP = 6;
+    private static final byte READY = 1, HANDOFF = 2, ACCEPTED = 3, REFUSED = 4, HEARTBEAT = 5, STOP = 6, DRAINED = 7,
+            REOPEN_LOGS = 8;
 
     private Codec() {}
 
@@ -44,6 +47,8 @@ public final class Codec {
             }
             case Heartbeat h -> out.put(HEARTBEAT).putInt(h.open()).putLong(h.served());
             case Stop s -> out.put(STOP).putLong(s.graceMillis());
+            case Drained d -> out.put(DRAINED).put((byte) (d.graceful() ? 1 : 0)).putLong(d.served());
+            case ReopenLogs r -> out.put(REOPEN_LOGS);
         }
         out.putInt(start, out.position() - start - 4);
         return fds;
@@ -104,6 +109,8 @@ public final class Codec {
                 }
                 case HEARTBEAT -> new Heartbeat(in.getInt(), in.getLong());
                 case STOP -> new Stop(in.getLong());
+                case DRAINED -> new Drained(in.get() != 0, in.getLong());
+                case REOPEN_LOGS -> new ReopenLogs();
                 default -> throw new ProtocolException("unknown frame type " + type);
             };
         }

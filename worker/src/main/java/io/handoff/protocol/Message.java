@@ -36,8 +36,20 @@ public sealed interface Message {
     /** Worker → supervisor, periodically: liveness and load. */
     record Heartbeat(int open, long served) implements Message {}
 
-    /** Supervisor → worker: stop taking connections, finish the open ones within {@code graceMillis}, exit. */
+    /**
+     * Supervisor → worker: stop taking connections and finish the open ones within {@code graceMillis}. The worker
+     * answers {@link Drained} and exits when the supervisor then closes its side of the link.
+     */
     record Stop(long graceMillis) implements Message {}
+
+    /**
+     * Worker → supervisor: every connection is finished (or was cut at the deadline). From here the supervisor sends
+     * nothing more and shuts its side of the link; what was already in flight comes back as {@link Refused}.
+     */
+    record Drained(boolean graceful, long served) implements Message {}
+
+    /** Supervisor → worker: reopen the log file (after logrotate moved it). */
+    record ReopenLogs() implements Message {}
 
     /** The address family of a handed-over socket; the receiver needs it to adopt the fd. */
     enum Family {

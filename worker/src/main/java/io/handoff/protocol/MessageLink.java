@@ -20,12 +20,14 @@ public final class MessageLink implements Closeable {
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(Codec.MAX_FRAME * 32);
     private final Codec.Reader reader = new Codec.Reader();
     private final List<Fd> receivedFds = new ArrayList<>();
+    private boolean sendClosed;
 
     public MessageLink(UnixLink link) { this.link = link; }
 
     /** Sends one frame, blocking until it is all written. */
     public void send(Message message) throws IOException {
         synchronized (sendBuffer) {
+            if (sendClosed) throw new java.nio.channels.ClosedChannelException();
             sendBuffer.clear();
             List<Fd> fds = Codec.encode(message, sendBuffer);
             sendBuffer.flip();
@@ -40,6 +42,7 @@ public final class MessageLink implements Closeable {
      */
     public boolean trySend(Message message) throws IOException {
         synchronized (sendBuffer) {
+            if (sendClosed) return false;
             sendBuffer.clear();
             List<Fd> fds = Codec.encode(message, sendBuffer);
             sendBuffer.flip();
@@ -69,6 +72,18 @@ public final class MessageLink implements Closeable {
         receiveBuffer.flip();
         reader.feed(receiveBuffer, receivedFds, out);
         return true;
+    }
+
+    /**
+     * Ends this side's sending (shutdown SHUT_WR) atomically with respect to {@link #send}/{@link #trySend}: after
+     * this returns no frame can follow, and the peer reads end of stream once it has read everything before it.
+     */
+    public void closeForSending() {
+        synchronized (sendBuffer) {
+            if (sendClosed) return;
+            sendClosed = true;
+            link.shutdownOutput();
+        }
     }
 
     public boolean isOpen() { return link.isOpen(); }

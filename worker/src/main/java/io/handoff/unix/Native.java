@@ -38,6 +38,9 @@ final class Native {
         @SaveError
         int fcntl(int fd, int cmd, int arg);
 
+        @SaveError
+        int shutdown(int sockfd, int how);
+
         /** {@code msg} is the address of a struct msghdr the caller keeps alive across the call. */
         @SaveError
         long sendmsg(int sockfd, long msg, int flags);

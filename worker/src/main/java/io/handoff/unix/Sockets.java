@@ -23,12 +23,16 @@ import java.util.List;
  */
 public final class Sockets {
     private static final int F_DUPFD_CLOEXEC = 1030;
+    private static final int F_SETFD = 2;
+    private static final int FD_CLOEXEC = 1;
+    private static final int SO_DOMAIN = 39;
 
     private static final class Jdk {
         static final MethodHandle FD_VAL;
         static final MethodHandle NEW_FD;
         static final MethodHandle REMOTE_ADDRESS;
         static final MethodHandle NEW_SOCKET_CHANNEL;
+        static final MethodHandle NEW_SERVER_CHANNEL;
 
         static {
             try {
@@ -43,6 +47,10 @@ public final class Sockets {
                         MethodType.methodType(InetSocketAddress.class, FileDescriptor.class));
                 NEW_SOCKET_CHANNEL = lookup.findConstructor(socketChannelImpl, MethodType.methodType(void.class,
                         SelectorProvider.class, ProtocolFamily.class, FileDescriptor.class, SocketAddress.class));
+                Class<?> serverImpl = Class.forName("sun.nio.ch.ServerSocketChannelImpl");
+                NEW_SERVER_CHANNEL = MethodHandles.privateLookupIn(serverImpl, MethodHandles.lookup())
+                        .findConstructor(serverImpl, MethodType.methodType(void.class, SelectorProvider.class,
+                                ProtocolFamily.class, FileDescriptor.class, boolean.class));
             } catch (ReflectiveOperationException | IllegalAccessError e) {
                 throw new ExceptionInInitializerError(new IllegalStateException(
                         "JDK internals not reachable; run with --add-opens java.base/sun.nio.ch=ALL-UNNAMED", e));
@@ -133,6 +141,44 @@ public final class Sockets {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(ucred).order(java.nio.ByteOrder.nativeOrder());
         return new PeerCredentials(b.getInt(0), b.getInt(4), b.getInt(8));
     }
+
+    /**
+     * The listening sockets systemd passed (socket activation, sd_listen_fds(3)): fds 3 .. 3+count-1, each adopted
+     * into a JDK {@link ServerSocketChannel} and marked close-on-exec so workers do not inherit them. Returns each
+     * channel with its real address family (SO_DOMAIN).
+     */
+    public static List<Inherited> inheritedListeners(int count) throws IOException {
+        List<Inherited> out = new java.util.ArrayList<>();
+        for (int fd = 3; fd < 3 + count; fd++) {
+            byte[] val = new byte[4];
+            int[] len = {4};
+            if (Native.libc().getsockopt(fd, Native.SOL_SOCKET, SO_DOMAIN, val, len) < 0) {
+                throw new NativeException("getsockopt(fd " + fd + ", SO_DOMAIN): not a socket?", Native.libcErrno());
+            }
+            int domain = java.nio.ByteBuffer.wrap(val).order(java.nio.ByteOrder.nativeOrder()).getInt();
+            ProtocolFamily family = switch (domain) {
+                case 1 -> StandardProtocolFamily.UNIX;
+                case 2 -> StandardProtocolFamily.INET;
+                case 10 -> StandardProtocolFamily.INET6;
+                default -> throw new IOException("inherited fd " + fd + " has unsupported address family " + domain);
+            };
+            Native.libc().fcntl(fd, F_SETFD, FD_CLOEXEC);
+            try {
+                FileDescriptor jfd = (FileDescriptor) Jdk.NEW_FD.invokeExact(fd);
+                ServerSocketChannel ch = (ServerSocketChannel) Jdk.NEW_SERVER_CHANNEL.invoke(SelectorProvider.provider(),
+                        family, jfd, true);
+                out.add(new Inherited(fd, ch, family));
+            } catch (IOException | RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IOException("adopting inherited fd " + fd, t);
+            }
+        }
+        return out;
+    }
+
+    /** A listening socket inherited from the service manager. */
+    public record Inherited(int fd, ServerSocketChannel channel, ProtocolFamily family) {}
 
     /** This process's effective uid. */
     public static int geteuid() { return Native.posix().geteuid(); }

@@ -152,6 +152,11 @@ public final class UnixLink implements Closeable {
         while (data.hasRemaining()) send(data, List.of(), false);
     }
 
+    /** shutdown(SHUT_WR): the peer reads end of stream after the bytes already sent; errors are moot then. */
+    public void shutdownOutput() {
+        if (fd.isOpen()) Native.libc().shutdown(fd.value(), 1);
+    }
+
     public boolean isOpen() { return fd.isOpen(); }
 
     @Override

@@ -18,11 +18,14 @@ import io.handoff.engine.VirtualThreadEngine;
 import io.handoff.handler.Handler;
 import io.handoff.handler.Handlers;
 import io.handoff.protocol.Message;
+import io.handoff.logging.Logs;
 import io.handoff.protocol.Message.Accepted;
+import io.handoff.protocol.Message.Drained;
 import io.handoff.protocol.Message.Handoff;
 import io.handoff.protocol.Message.Heartbeat;
 import io.handoff.protocol.Message.Ready;
 import io.handoff.protocol.Message.Refused;
+import io.handoff.protocol.Message.ReopenLogs;
 import io.handoff.protocol.Message.Stop;
 import io.handoff.protocol.MessageLink;
 import io.handoff.unix.Fd;
@@ -55,6 +58,8 @@ public final class WorkerMain {
     public static void main(String[] args) {
         // Ctrl-C in a terminal reaches the whole process group; the supervisor decides how its workers stop.
         sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
+        String logFile = System.getProperty("handoff.log.file");
+        if (logFile != null) Logs.toFile(Path.of(logFile));
         WorkerArgs a;
         try {
             a = WorkerArgs.parse(args);
@@ -93,7 +98,10 @@ public final class WorkerMain {
             log.error("worker cannot report ready: {}", e.toString());
             System.exit(EXIT_NO_LINK);
         }
-        Thread.ofPlatform().daemon().name("heartbeat").start(this::heartbeat);
+        // A virtual thread on purpose: its heartbeats stop when the scheduler can no longer run virtual threads
+        // (handlers spinning on every carrier, or the process stopped), which is what "hung" means for a worker.
+        // A worker merely busy with long connections blocked in I/O keeps heartbeating.
+        Thread.ofVirtual().name("heartbeat").start(this::heartbeat);
         watchParent();
         log.info("worker ready pid={}", pid);
         List<Message> messages = new ArrayList<>();
@@ -102,7 +110,8 @@ public final class WorkerMain {
                 for (Message m : messages) handle(m);
                 messages.clear();
             }
-            log.info("supervisor link closed; exiting pid={}", pid);
+            if (stopping) log.debug("supervisor closed the link after drain; exiting pid={}", pid);
+            else log.info("supervisor link closed; exiting pid={}", pid);
         } catch (IOException e) {
             log.error("supervisor link failed; exiting pid={} error={}", pid, e.toString());
         }
@@ -114,6 +123,7 @@ public final class WorkerMain {
         switch (message) {
             case Handoff h -> accept(h);
             case Stop s -> beginStop(Duration.ofMillis(s.graceMillis()));
+            case ReopenLogs r -> log.info("log file reopened={}", Logs.reopen());
             default -> log.warn("unexpected message from supervisor: {}", message);
         }
     }
@@ -150,8 +160,15 @@ public final class WorkerMain {
             } catch (InterruptedException e) {
                 graceful = false;
             }
-            log.info("worker stopped {} served={}", graceful ? "gracefully" : "by force", engine.served());
-            link.close();
+            log.info("worker drained {} served={}", graceful ? "gracefully" : "by force", engine.served());
+            try {
+                // The supervisor answers by closing its side; the reader then sees end of stream and we exit.
+                link.send(new Drained(graceful, engine.served()));
+                Thread.sleep(10_000); // the supervisor did not close the link: leave anyway
+                log.warn("supervisor did not acknowledge the drain; exiting");
+            } catch (IOException | InterruptedException e) {
+                // link gone: nothing left to wait for
+            }
             Runtime.getRuntime().halt(0);
         });
     }
