@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The command line of a worker JVM: the same JDK and classpath as the supervisor, small-footprint flags. */
-final class WorkerCommand {
+public final class WorkerCommand {
     /**
      * Small-footprint flags: the serial collector and a capped heap keep an idle worker near 70 MB RSS; no perf
      * data file in /tmp per worker. Extra flags come from HANDOFF_WORKER_OPTS.
@@ -13,13 +13,17 @@ final class WorkerCommand {
     static final List<String> JVM_FLAGS = List.of(
             "-XX:+UseSerialGC", "-Xms16m", "-Xmx256m", "-Xss512k",
             "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m", "-XX:-UsePerfData",
+            // jnr-ffi's bytecode-generated bindings cost ~0.3 s per start; its reflective invoker costs microseconds
+            // per call, and a worker makes one recvmsg per batch of connections.
+            "-Djnr.ffi.asm.enabled=false",
             "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
             "--add-opens", "java.base/java.io=ALL-UNNAMED",
             "--enable-native-access=ALL-UNNAMED");
 
     private WorkerCommand() {}
 
-    static List<String> build(int id, Path linkPath, String handler, Path handlerClasspath, Path root, Path logFile) {
+    /** java, the worker flags, extra flags from HANDOFF_WORKER_OPTS, and our classpath: everything but the main. */
+    static List<String> jvm() {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(JVM_FLAGS);
@@ -27,12 +31,37 @@ final class WorkerCommand {
         if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
         String extra = System.getenv("HANDOFF_WORKER_OPTS");
         if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
-        cmd.add("-Dhandoff.process=worker-" + id);
-        if (logFile != null) cmd.add("-Dhandoff.log.file=" + logFile.toAbsolutePath());
         String level = System.getProperty("handoff.log.level");
         if (level != null) cmd.add("-Dhandoff.log.level=" + level);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
+        return cmd;
+    }
+
+    /**
+     * The command that writes a worker AOT cache to {@code output}: a worker JVM with exactly the flags and classpath
+     * real workers get, in training mode (see WorkerMain --train).
+     */
+    public static List<String> aotTraining(Path output) {
+        List<String> cmd = jvm();
+        cmd.add(1, "-XX:AOTCacheOutput=" + output.toAbsolutePath());
+        cmd.add("-Dhandoff.process=worker-training");
+        cmd.add("io.handoff.worker.WorkerMain");
+        cmd.add("--train");
+        return cmd;
+    }
+
+    /** Where the launcher keeps the worker AOT cache (JDK 24+), when it has built one. */
+    static final String AOT_PROPERTY = "handoff.worker.aot";
+
+    static List<String> build(int id, Path linkPath, String handler, Path handlerClasspath, Path root, Path logFile) {
+        List<String> cmd = jvm();
+        String aot = System.getProperty(AOT_PROPERTY);
+        if (aot != null && Runtime.version().feature() >= 24 && java.nio.file.Files.isRegularFile(Path.of(aot))) {
+            cmd.add("-XX:AOTCache=" + aot);
+        }
+        cmd.add("-Dhandoff.process=worker-" + id);
+        if (logFile != null) cmd.add("-Dhandoff.log.file=" + logFile.toAbsolutePath());
         cmd.add("io.handoff.worker.WorkerMain");
         cmd.add("--link");
         cmd.add(linkPath.toString());

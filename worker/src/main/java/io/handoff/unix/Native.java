@@ -4,14 +4,12 @@ import jnr.ffi.LibraryLoader;
 import jnr.ffi.LastError;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.SaveError;
-import jnr.posix.POSIX;
-import jnr.posix.POSIXFactory;
 
 /**
- * The only door to native code. jnr-posix gives getpid/geteuid; the socket calls are bound straight from libc with
- * jnr-ffi, because jnr-posix lacks accept4 and getsockopt, and its sendmsg/recvmsg allocate native structures per
- * message that are reachable only through raw addresses (a GC between building the message and the syscall frees
- * them; see {@link UnixLink}). Both are loaded on first use, so a process that
+ * The only door to native code: a dozen libc calls bound with jnr-ffi (jnr-posix's foundation). Not jnr-posix's own
+ * POSIX facade: it lacks accept4 and getsockopt, its sendmsg/recvmsg allocate native structures per message that
+ * are reachable only through raw addresses (a GC between building the message and the syscall frees them; see
+ * {@link UnixLink}), and generating its several-hundred-method binding took ~0.8 s of every worker's start. Both are loaded on first use, so a process that
  * never passes an fd never pays for native initialisation.
  */
 final class Native {
@@ -24,7 +22,7 @@ final class Native {
     static final int MSG_CMSG_CLOEXEC = 0x40000000;
     static final int SOCK_CLOEXEC = 0x80000;
 
-    /** libc calls jnr-posix does not expose. */
+    /** The libc calls handoff makes. */
     public interface LibC {
         @SaveError
         int accept4(int sockfd, Pointer addr, Pointer addrlen, int flags);
@@ -41,6 +39,16 @@ final class Native {
         @SaveError
         int shutdown(int sockfd, int how);
 
+        int getpid();
+
+        int geteuid();
+
+        @SaveError
+        int kill(int pid, int sig);
+
+        @SaveError
+        int setsid();
+
         /** {@code msg} is the address of a struct msghdr the caller keeps alive across the call. */
         @SaveError
         long sendmsg(int sockfd, long msg, int flags);
@@ -50,14 +58,11 @@ final class Native {
     }
 
     private static final class Holder {
-        static final POSIX POSIX = POSIXFactory.getNativePOSIX();
         static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
         static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
     }
 
     private Native() {}
-
-    static POSIX posix() { return Holder.POSIX; }
 
     /** The native address of a direct buffer's first byte (not its position). */
     static long address(java.nio.ByteBuffer direct) {
@@ -79,7 +84,6 @@ final class Native {
         if (Holder.RUNTIME.addressSize() != 8 || !System.getProperty("os.name").equals("Linux")) {
             throw new UnsupportedOperationException("fd passing needs 64-bit Linux");
         }
-        Holder.POSIX.getpid();
-        Holder.LIBC.close(-1);
+        Holder.LIBC.getpid();
     }
 }

@@ -8,11 +8,11 @@ public final class Processes {
 
     /** Sends {@code signo} to {@code pid}; returns false when the process is already gone. */
     public static boolean signal(long pid, int signo) {
-        return Native.posix().kill((int) pid, signo) == 0;
+        return Native.libc().kill((int) pid, signo) == 0;
     }
 
     /** Starts a new session (setsid(2)): no controlling terminal, our own process group. */
     public static void newSession() throws NativeException {
-        if (Native.posix().setsid() < 0) throw new NativeException("setsid", Native.posix().errno());
+        if (Native.libc().setsid() < 0) throw new NativeException("setsid", Native.libcErrno());
     }
 }

@@ -181,7 +181,7 @@ public final class Sockets {
     public record Inherited(int fd, ServerSocketChannel channel, ProtocolFamily family) {}
 
     /** This process's effective uid. */
-    public static int geteuid() { return Native.posix().geteuid(); }
+    public static int geteuid() { return Native.libc().geteuid(); }
 
     private static int fdVal(SelectableChannel channel) {
         try {

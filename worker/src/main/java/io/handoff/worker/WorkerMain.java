@@ -60,6 +60,15 @@ public final class WorkerMain {
         sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
         String logFile = System.getProperty("handoff.log.file");
         if (logFile != null) Logs.toFile(Path.of(logFile));
+        if (args.length == 1 && args[0].equals("--train")) {
+            try {
+                Training.run();
+                System.exit(0);
+            } catch (Exception e) {
+                log.error("training run failed", e);
+                System.exit(1);
+            }
+        }
         WorkerArgs a;
         try {
             a = WorkerArgs.parse(args);
