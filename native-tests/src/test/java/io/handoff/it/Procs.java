@@ -54,7 +54,8 @@ final class Procs {
         for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
             Path p = Path.of(table);
             if (!Files.exists(p)) continue;
-            for (String line : Files.readAllLines(p).subList(1, Files.readAllLines(p).size())) {
+            List<String> rows = Files.readAllLines(p); // read once: the table changes under us
+            for (String line : rows.subList(1, rows.size())) {
                 String[] f = line.trim().split("\\s+");
                 int local = Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16);
                 int remote = Integer.parseInt(f[2].substring(f[2].indexOf(':') + 1), 16);

@@ -173,7 +173,7 @@ public final class Dispatcher {
         } catch (IOException e) {
             worker.unsent(fds.size());
             log.warn("handoff to {} failed error={}; re-routing {} connections", worker, e.getMessage(), fds.size());
-            link.close();
+            link.abort();
             return false;
         }
         for (Fd fd : fds) fd.close(); // the worker has its own copy now

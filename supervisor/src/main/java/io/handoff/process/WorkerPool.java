@@ -83,7 +83,7 @@ public final class WorkerPool implements AutoCloseable {
             w.state(WorkerProcess.State.GONE);
             refreshReady();
             MessageLink link = w.link();
-            if (link != null) link.close();
+            if (link != null) link.abort(); // its reader closes it
             workers.remove(w);
             events.workerExited(w, done.exitValue());
         });

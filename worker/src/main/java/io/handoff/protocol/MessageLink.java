@@ -13,6 +13,12 @@ import io.handoff.unix.UnixLink;
 /**
  * Protocol messages over a {@link UnixLink}. Sends may come from several threads (one frame at a time); receives
  * from one reader thread. Fds attached to a sent message stay owned by the caller.
+ *
+ * <p>Closing rule: only the reader thread (or the owner, when no reader runs) calls {@link #close()}; any other thread
+ * that wants the link gone calls {@link #abort()}, which shuts the socket down so the reader sees end of stream and
+ * closes it. Closing an fd under a blocked recvmsg would neither wake it nor stop the number from being reused by the
+ * next accept, and a late send could then reach a client's socket. Sends and close share one lock, so no send can
+ * use the fd number after it was closed.
  */
 public final class MessageLink implements Closeable {
     private final UnixLink link;
@@ -21,13 +27,14 @@ public final class MessageLink implements Closeable {
     private final Codec.Reader reader = new Codec.Reader();
     private final List<Fd> receivedFds = new ArrayList<>();
     private boolean sendClosed;
+    private boolean closed;
 
     public MessageLink(UnixLink link) { this.link = link; }
 
     /** Sends one frame, blocking until it is all written. */
     public void send(Message message) throws IOException {
         synchronized (sendBuffer) {
-            if (sendClosed) throw new java.nio.channels.ClosedChannelException();
+            if (sendClosed || closed) throw new java.nio.channels.ClosedChannelException();
             sendBuffer.clear();
             List<Fd> fds = Codec.encode(message, sendBuffer);
             sendBuffer.flip();
@@ -42,7 +49,7 @@ public final class MessageLink implements Closeable {
      */
     public boolean trySend(Message message) throws IOException {
         synchronized (sendBuffer) {
-            if (sendClosed) return false;
+            if (sendClosed || closed) return false;
             sendBuffer.clear();
             List<Fd> fds = Codec.encode(message, sendBuffer);
             sendBuffer.flip();
@@ -80,17 +87,35 @@ public final class MessageLink implements Closeable {
      */
     public void closeForSending() {
         synchronized (sendBuffer) {
-            if (sendClosed) return;
+            if (sendClosed || closed) return;
             sendClosed = true;
             link.shutdownOutput();
         }
     }
 
-    public boolean isOpen() { return link.isOpen(); }
+    /** From any thread: no more sends, and the reader sees end of stream (and then closes the link). */
+    public void abort() {
+        synchronized (sendBuffer) {
+            if (closed) return;
+            sendClosed = true;
+            link.shutdown();
+        }
+    }
 
+    public boolean isOpen() {
+        synchronized (sendBuffer) {
+            return !closed;
+        }
+    }
+
+    /** Releases the fd: the reader thread's last act, or the owner's when no reader runs. */
     @Override
     public void close() {
-        link.close();
+        synchronized (sendBuffer) {
+            if (closed) return;
+            closed = true;
+            link.close();
+        }
         reader.closeAll();
     }
 

@@ -157,6 +157,11 @@ public final class UnixLink implements Closeable {
         if (fd.isOpen()) Native.libc().shutdown(fd.value(), 1);
     }
 
+    /** shutdown(SHUT_RDWR): a blocked receive returns end of stream; the fd stays allocated until close. */
+    public void shutdown() {
+        if (fd.isOpen()) Native.libc().shutdown(fd.value(), 2);
+    }
+
     public boolean isOpen() { return fd.isOpen(); }
 
     @Override
