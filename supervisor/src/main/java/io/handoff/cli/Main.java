@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code handoff}: the command-line entry point. */
 @Command(name = "handoff", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A supervisor for socket servers on the JVM.",
-        subcommands = {ServeCommand.class, CtlCommand.class, AotCacheCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, CtlCommand.class, AotCacheCommand.class, io.handoff.bench.BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit status for a bad command line or an address that cannot be bound. */
     public static final int EXIT_USAGE = 2;

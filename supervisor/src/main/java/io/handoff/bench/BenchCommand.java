@@ -1,0 +1,219 @@
+package io.handoff.bench;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code handoff bench}: starts a real {@code handoff serve} per model (and connection count and mode), drives it with
+ * the built-in load generator, and reports throughput, latency, errors, server CPU per request and memory side by
+ * side, as a table on stdout plus results.json and report.html.
+ */
+@Command(name = "bench", sortOptions = false,
+        description = {"Compare the concurrency models side by side: for each model, connection count and mode, start "
+                + "a real 'handoff serve', warm it up, load it with the built-in generator, and measure throughput, "
+                + "latency percentiles, errors, server CPU per request and peak memory.",
+            "With --target, measure an already-running server (e.g. nginx) with the same load."})
+public final class BenchCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(BenchCommand.class);
+    private static final Set<String> MODELS = Set.of("fork", "threads", "virtual");
+    private static final int MAX_CONNECTIONS = 100_000;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Option(names = "--models", paramLabel = "LIST",
+            description = "Models to start and measure, comma-separated: fork, threads, virtual. Default: all three, "
+                    + "or none when --target is given.")
+    String models;
+
+    @Option(names = "--handler", paramLabel = "NAME", defaultValue = "http",
+            description = "http (GET /), hello (connect, read the greeting) or echo (64-byte round trips). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Workload handler;
+
+    @Option(names = "--connections", paramLabel = "LIST", defaultValue = "10,100,1000",
+            description = "Concurrent connections, comma-separated; one run per value. Default: ${DEFAULT-VALUE}.")
+    String connections;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "both",
+            description = "keepalive (persistent connections), close (a new connection per request) or both. "
+                    + "hello is always close, echo always keepalive. Default: ${DEFAULT-VALUE}.")
+    String mode;
+
+    @Option(names = "--duration", paramLabel = "TIME", defaultValue = "10s",
+            description = "Measured time per run (10s, 500ms, 1m). Default: ${DEFAULT-VALUE}.")
+    String duration;
+
+    @Option(names = "--warmup", paramLabel = "TIME", defaultValue = "2s",
+            description = "Load before measuring, so the JIT and the connection pool settle. Default: "
+                    + "${DEFAULT-VALUE}.")
+    String warmup;
+
+    @Option(names = "--workers", paramLabel = "N",
+            description = "--workers for the servers (the fork model's worker processes). Default: serve's default.")
+    Integer workers;
+
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Where results.json and report.html go. Default: bench-results/<timestamp>.")
+    Path out;
+
+    @Option(names = "--target", paramLabel = "[NAME=]HOST:PORT",
+            description = "An already-running server to measure with the same load; repeatable. Its row is named "
+                    + "NAME, or HOST:PORT.")
+    List<String> targets = new ArrayList<>();
+
+    @Option(names = "--client-threads", paramLabel = "N",
+            description = "Event-loop threads of the load generator. Default: the number of processors.")
+    Integer clientThreads;
+
+    @Option(names = "--timeout", paramLabel = "TIME", defaultValue = "2s",
+            description = "A request (or connect) slower than this counts as an error. Default: ${DEFAULT-VALUE}.")
+    String timeout;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        BenchConfig config = validate();
+        try {
+            Files.createDirectories(config.out());
+        } catch (IOException e) {
+            String why = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                    : e.getClass().getSimpleName();
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--out: cannot create " + config.out() + " (" + why + ")");
+        }
+        if (!ProcFs.available()) log.warn("no Linux /proc here: server CPU and memory will not be measured");
+        long clockTicks = ProcFs.clockTicksPerSecond();
+        MachineInfo machine = MachineInfo.current(clockTicks);
+        String startedAt = OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        List<String> args = commandArgs();
+        String jvm = ProcessHandle.current().info().commandLine().orElse(null);
+        List<RunSpec> runs = config.runs();
+        Progress progress = new Progress(System.err, Progress.stderrIsTerminal(), runs.size(),
+                config.warmup().plus(config.duration()).toNanos());
+        List<RunResult> results;
+        List<Long> started;
+        try (ChildProcesses children = new ChildProcesses()) {
+            BenchRunner runner = new BenchRunner(config, children, progress, clockTicks);
+            // Saved after every run, so an interrupted bench still leaves what it measured.
+            results = runner.runAll(soFar -> writeJson(config, ResultsJson.of(args, jvm, startedAt, config, machine,
+                    soFar, children.everStarted(), false)));
+            started = children.everStarted();
+        }
+        writeJson(config, ResultsJson.of(args, jvm, startedAt, config, machine, results, started, true));
+        String command = "handoff " + String.join(" ", args.stream().map(ResultsJson::shellQuote).toList());
+        write(config.out().resolve("report.html"), HtmlReport.render(command, startedAt, config, machine, results));
+        PrintWriter stdout = spec.commandLine().getOut();
+        stdout.print(ResultsTable.render(results, ResultsTable.unicodeStdout()));
+        stdout.flush();
+        System.err.println("bench: " + config.out().resolve("results.json") + ", " + config.out().resolve("report.html"));
+        long failed = results.stream().filter(r -> !r.ok()).count();
+        if (failed > 0) log.error("{} of {} runs failed (see above and results.json)", failed, results.size());
+        return failed == 0 ? 0 : 1;
+    }
+
+    private BenchConfig validate() {
+        List<Target> parsedTargets = new ArrayList<>();
+        for (String t : targets) parsedTargets.add(parse("--target", () -> Target.parse(t)));
+        List<String> modelList;
+        if (models == null) {
+            modelList = parsedTargets.isEmpty() ? List.of("fork", "threads", "virtual") : List.of();
+        } else {
+            modelList = parse("--models", () -> Args.splitList(models));
+            for (String m : modelList) {
+                require(MODELS.contains(m), "--models: unknown model '" + m + "' (fork, threads or virtual)");
+            }
+            require(new HashSet<>(modelList).size() == modelList.size(), "--models: '" + models + "' repeats a model");
+        }
+        Set<String> names = new HashSet<>(modelList);
+        for (Target t : parsedTargets) {
+            require(names.add(t.name()), "--target: the name '" + t.name() + "' is used twice (every row needs its "
+                    + "own; name targets with NAME=HOST:PORT)");
+        }
+        List<Integer> conns = parse("--connections", () -> Args.parsePositiveInts(connections));
+        for (int c : conns) {
+            require(c <= MAX_CONNECTIONS, "--connections: " + c + " is more than " + MAX_CONNECTIONS);
+        }
+        require(new HashSet<>(conns).size() == conns.size(), "--connections: '" + connections + "' repeats a value");
+        List<Mode> modes = switch (mode) {
+            case "keepalive" -> List.of(Mode.keepalive);
+            case "close" -> List.of(Mode.close);
+            case "both" -> List.of(Mode.keepalive, Mode.close);
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--mode: expected keepalive, close or both, got '" + mode + "'");
+        };
+        List<Mode> usable = modes.stream().filter(handler.modes()::contains).toList();
+        require(!usable.isEmpty(), "--mode " + mode + ": the " + handler + " handler only runs in " + handler.modes()
+                .get(0) + " mode");
+        Duration d = parse("--duration", () -> Args.parseDuration(duration));
+        require(d.toMillis() >= 100 && d.toHours() <= 24, "--duration: must be between 100ms and 24h, got " + duration);
+        Duration w = parse("--warmup", () -> Args.parseDuration(warmup));
+        require(w.toHours() <= 1, "--warmup: must be at most 1h, got " + warmup);
+        Duration t = parse("--timeout", () -> Args.parseDuration(timeout));
+        require(t.toMillis() >= 10 && t.toSeconds() <= 60, "--timeout: must be between 10ms and 60s, got " + timeout);
+        require(workers == null || (workers >= 1 && workers <= 1024),
+                "--workers must be between 1 and 1024, got " + workers);
+        int threads = clientThreads == null ? Runtime.getRuntime().availableProcessors() : clientThreads;
+        require(threads >= 1 && threads <= 256, "--client-threads must be between 1 and 256, got " + threads);
+        Path dir = out != null ? out : Path.of("bench-results",
+                LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        return new BenchConfig(modelList, handler, conns, usable, d, w, workers, dir, parsedTargets, threads, t);
+    }
+
+    /** The arguments as typed, from "bench" on, for results.json. */
+    private List<String> commandArgs() {
+        List<String> all = spec.commandLine().getParseResult().originalArgs();
+        int i = all.indexOf(spec.name());
+        return List.copyOf(i >= 0 ? all.subList(i, all.size()) : all);
+    }
+
+    private void writeJson(BenchConfig config, Object json) {
+        write(config.out().resolve("results.json"), Json.write(json));
+    }
+
+    private static void write(Path file, String content) {
+        try {
+            // Through a temporary file, so a reader (or an interrupted bench) never sees half a file.
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.writeString(tmp, content, StandardCharsets.UTF_8);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            log.error("cannot write {}: {}", file, e.toString());
+        }
+    }
+
+    private <T> T parse(String option, java.util.function.Supplier<T> parser) {
+        try {
+            return parser.get();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + ": " + e.getMessage());
+        }
+    }
+
+    private void require(boolean ok, String message) {
+        if (!ok) throw new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+}
