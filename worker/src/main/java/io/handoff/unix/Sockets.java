@@ -79,6 +79,16 @@ public final class Sockets {
     }
 
     /**
+     * A close-on-exec duplicate of a channel's fd, owned by the caller; the channel stays open. Both name the same
+     * socket (one open file description: flags such as O_NONBLOCK are shared), which lives until both are closed.
+     */
+    public static Fd duplicate(SelectableChannel channel) throws NativeException {
+        int dup = Native.libc().fcntl(fdVal(channel), F_DUPFD_CLOEXEC, 0);
+        if (dup < 0) throw new NativeException("fcntl(F_DUPFD_CLOEXEC)", Native.libcErrno());
+        return new Fd(dup);
+    }
+
+    /**
      * Accepts up to {@code max} pending connections from a non-blocking listening channel as raw, close-on-exec fds,
      * without creating a JDK object per connection. Returns how many were added; 0 when none is pending. A connection
      * the client aborted before accept is skipped; fd exhaustion (EMFILE/ENFILE) is thrown after whatever was
@@ -121,6 +131,26 @@ public final class Sockets {
         } catch (Throwable t) {
             Native.closeQuietly(raw);
             throw new IOException("adopting fd " + raw, t);
+        }
+    }
+
+    /**
+     * Makes a received listening socket into a JDK {@link ServerSocketChannel} in blocking mode; the channel owns the
+     * fd from here on ({@code fd} is released). Accept on it from platform threads only: the JDK switches a
+     * blocking-mode socket to O_NONBLOCK the first time a virtual thread accepts on it, and that flag lives in the
+     * open file description that every process holding the socket shares.
+     */
+    public static ServerSocketChannel adoptListener(Fd fd, ProtocolFamily family) throws IOException {
+        int raw = fd.release();
+        try {
+            FileDescriptor jfd = (FileDescriptor) Jdk.NEW_FD.invokeExact(raw);
+            return (ServerSocketChannel) Jdk.NEW_SERVER_CHANNEL.invoke(SelectorProvider.provider(), family, jfd, true);
+        } catch (IOException | RuntimeException | Error e) {
+            Native.closeQuietly(raw);
+            throw e;
+        } catch (Throwable t) {
+            Native.closeQuietly(raw);
+            throw new IOException("adopting listening fd " + raw, t);
         }
     }
 
