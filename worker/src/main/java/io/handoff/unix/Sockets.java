@@ -114,6 +114,26 @@ public final class Sockets {
     }
 
     /**
+     * Shuts a listening socket down for every process that holds it (shutdown(2) acts on the socket, not on this
+     * fd): new connections are refused, ones waiting in the backlog are reset, and every accept, blocked or future,
+     * fails with EINVAL. Closing only drops this process's reference. Errors are moot: the socket is being retired.
+     */
+    public static void shutdownListener(ServerSocketChannel listener) {
+        Native.libc().shutdown(fdVal(listener), Native.SHUT_RDWR);
+    }
+
+    /** True once some process shut the listening socket down ({@link #shutdownListener}): accept fails for good. */
+    public static boolean isShutDown(ServerSocketChannel listener) {
+        java.nio.ByteBuffer pollfd = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.nativeOrder());
+        pollfd.putInt(0, fdVal(listener)).putShort(4, (short) Native.POLLRDHUP);
+        byte[] raw = pollfd.array();
+        if (Native.libc().poll(raw, 1, 0) <= 0) return false;
+        // A shut-down TCP listener is in state CLOSE (POLLHUP); a Unix one reports POLLHUP once both halves are shut.
+        short revents = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.nativeOrder()).getShort(6);
+        return (revents & (Native.POLLHUP | Native.POLLRDHUP)) != 0;
+    }
+
+    /**
      * Makes a received socket fd into a connected, blocking JDK {@link SocketChannel}. The channel owns the fd from
      * here on; {@code fd} is released.
      */
