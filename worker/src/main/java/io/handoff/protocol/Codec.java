@@ -40,7 +40,7 @@ public final class Codec {
                 putFamilies(out, h.families());
                 fds = h.fds();
             }
-            case Accepted a -> out.put(ACCEPTED).putLong(a.seq()).putInt(a.count());
+            case Accepted a -> out.put(ACCEPTED).putLong(a.seq()).putInt(a.count()).putInt(a.open());
             case Refused r -> {
                 out.put(REFUSED).putLong(r.seq());
                 putFamilies(out, r.families());
@@ -107,7 +107,7 @@ public final class Codec {
                     List<Family> families = getFamilies(in);
                     yield new Handoff(seq, families, takeFds(families.size()));
                 }
-                case ACCEPTED -> new Accepted(in.getLong(), in.getInt());
+                case ACCEPTED -> new Accepted(in.getLong(), in.getInt(), in.getInt());
                 case REFUSED -> {
                     long seq = in.getLong();
                     List<Family> families = getFamilies(in);

@@ -23,8 +23,12 @@ public sealed interface Message {
         }
     }
 
-    /** Worker → supervisor: every connection of handoff {@code seq} is now served by the worker. */
-    record Accepted(long seq, int count) implements Message {}
+    /**
+     * Worker → supervisor: every connection of handoff {@code seq} is now served by the worker, which now holds
+     * {@code open} connections in all. The count rides on the acknowledgement so the supervisor's view of a worker's
+     * load is never lower than the truth: connections leave "in flight" and join "open" in the same message.
+     */
+    record Accepted(long seq, int count, int open) implements Message {}
 
     /** Worker → supervisor: the worker will not serve these (it is stopping); the fds come back to be re-routed. */
     record Refused(long seq, List<Family> families, List<Fd> fds) implements Message {

@@ -160,7 +160,7 @@ public final class WorkerMain {
                 log.debug("could not adopt {}: {}", fd, e.toString()); // adopt closed it
             }
         }
-        link.send(new Accepted(h.seq(), h.fds().size()));
+        link.send(new Accepted(h.seq(), h.fds().size(), engine.open()));
     }
 
     /** Starts accepting on the listening sockets the supervisor shared. Owns their fds from here. */
@@ -212,7 +212,7 @@ public final class WorkerMain {
         try {
             while (true) {
                 Thread.sleep(HEARTBEAT_INTERVAL);
-                link.send(new Heartbeat(engine.open(), engine.served()));
+                link.send(() -> new Heartbeat(engine.open(), engine.served()));
             }
         } catch (InterruptedException | IOException e) {
             // the link is gone; the reader loop notices and exits

@@ -18,8 +18,8 @@ import io.handoff.protocol.Message.Stop;
 /** Frames survive any split of the byte stream; garbage is refused, not misread. (Fd-carrying frames: native-tests.) */
 class CodecTest {
     private static final List<Message> SAMPLE = List.of(
-            new Ready(4242), new Accepted(7L, 253), new Heartbeat(12, 1_000_000_000_000L), new Stop(30_000),
-            new Accepted(Long.MAX_VALUE, 0), new Listeners(List.of(), List.of()));
+            new Ready(4242), new Accepted(7L, 253, 300), new Heartbeat(12, 1_000_000_000_000L), new Stop(30_000),
+            new Accepted(Long.MAX_VALUE, 0, 0), new Listeners(List.of(), List.of()));
 
     private static ByteBuffer encodeAll(List<Message> messages) {
         ByteBuffer out = ByteBuffer.allocate(Codec.MAX_FRAME * messages.size());
