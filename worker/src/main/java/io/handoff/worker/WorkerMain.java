@@ -45,6 +45,8 @@ public final class WorkerMain {
     /** The worker could not reach its supervisor. */
     public static final int EXIT_NO_LINK = 4;
     static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
+    /** How soon a change in the number of open connections reaches the supervisor (it dispatches by that count). */
+    static final Duration LOAD_REPORT_INTERVAL = Duration.ofMillis(10);
 
     private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
 
@@ -208,11 +210,24 @@ public final class WorkerMain {
         });
     }
 
+    /**
+     * Liveness and load: a heartbeat every second, and sooner, within {@link #LOAD_REPORT_INTERVAL}, when the number
+     * of open connections changed. Acknowledgements tell the supervisor about connections that arrive; this tells it
+     * about the ones that finish, so a worker whose connections just closed does not look busy for up to a second
+     * (and a burst of new ones does not all go to the other worker). At most 100 small frames a second, and only
+     * while connections come and go.
+     */
     private void heartbeat() {
         try {
+            long sentAt = System.nanoTime();
+            int reportedOpen = 0;
             while (true) {
-                Thread.sleep(HEARTBEAT_INTERVAL);
+                Thread.sleep(LOAD_REPORT_INTERVAL);
+                int open = engine.open();
+                if (open == reportedOpen && System.nanoTime() - sentAt < HEARTBEAT_INTERVAL.toNanos()) continue;
                 link.send(() -> new Heartbeat(engine.open(), engine.served()));
+                reportedOpen = open;
+                sentAt = System.nanoTime();
             }
         } catch (InterruptedException | IOException e) {
             // the link is gone; the reader loop notices and exits
