@@ -56,6 +56,18 @@ final class Clients {
         }
     }
 
+    /** {@code total} hello connections to 127.0.0.1:{@code port}, 50 at a time; every one must get its greeting. */
+    static void hello(int port, int total) throws Exception {
+        try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(50)) {
+            java.util.List<java.util.concurrent.Future<String>> replies = new java.util.ArrayList<>();
+            for (int i = 0; i < total; i++) replies.add(pool.submit(() -> readAll("127.0.0.1:" + port)));
+            for (var f : replies) {
+                String reply = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                if (!reply.equals("Hello 127.0.0.1\n")) throw new AssertionError("hello reply: '" + reply + "'");
+            }
+        }
+    }
+
     /** Reads one HTTP response (status line, headers, Content-Length body) from a keep-alive stream. */
     static HttpResponse readResponse(InputStream in) throws IOException {
         String statusLine = readLine(in);

@@ -7,16 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
@@ -46,40 +40,11 @@ class ForkModelTest extends ModelContractTest {
     void fdCountsReturnToBaselineAfterTenThousandConnections() throws Exception {
         ServerProcess s = serve("--handler", "hello", "--bind", "127.0.0.1:0");
         int port = s.port(0);
-        hammer(port, 500); // warm up: lazily opened jars and native libraries are open by now
-        Map<Long, Integer> baseline = fdCounts(s);
-        hammer(port, 10_000);
-        Map<Long, Integer> after = Map.of();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (System.nanoTime() < deadline) {
-            after = fdCounts(s);
-            if (settled(baseline, after)) break;
-            Thread.sleep(100);
-        }
-        assertTrue(settled(baseline, after), "fd counts before " + baseline + " after " + after);
+        Clients.hello(port, 500); // warm up: lazily opened jars and native libraries are open by now
+        Map<Long, Integer> baseline = Procs.fdCounts(s);
+        Clients.hello(port, 10_000);
+        Procs.awaitFdCountsAtMost(s, baseline, Duration.ofSeconds(10));
         assertTrue(s.log().lines().noneMatch(l -> l.contains("ERROR")), s.log());
-    }
-
-    private static boolean settled(Map<Long, Integer> baseline, Map<Long, Integer> after) {
-        if (!baseline.keySet().equals(after.keySet())) return false;
-        for (var e : baseline.entrySet()) if (after.get(e.getKey()) > e.getValue()) return false;
-        return true;
-    }
-
-    private static Map<Long, Integer> fdCounts(ServerProcess s) throws Exception {
-        Map<Long, Integer> counts = new HashMap<>();
-        counts.put(s.pid(), Procs.fdCount(s.pid()));
-        for (long w : s.workerPids()) counts.put(w, Procs.fdCount(w));
-        return counts;
-    }
-
-    /** {@code total} hello connections, 50 at a time; every one must get its greeting. */
-    private static void hammer(int port, int total) throws Exception {
-        try (ExecutorService pool = Executors.newFixedThreadPool(50)) {
-            List<Future<String>> replies = new ArrayList<>();
-            for (int i = 0; i < total; i++) replies.add(pool.submit(() -> Clients.readAll("127.0.0.1:" + port)));
-            for (Future<String> f : replies) assertEquals("Hello 127.0.0.1\n", f.get(60, TimeUnit.SECONDS));
-        }
     }
 
     @Test

@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -26,6 +28,35 @@ final class Procs {
         try (Stream<Path> s = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
             return (int) s.count();
         }
+    }
+
+    /** Open fd counts of the supervisor and each of its workers, by pid. */
+    static Map<Long, Integer> fdCounts(ServerProcess s) throws IOException {
+        Map<Long, Integer> counts = new HashMap<>();
+        counts.put(s.pid(), fdCount(s.pid()));
+        for (long w : s.workerPids()) counts.put(w, fdCount(w));
+        return counts;
+    }
+
+    /**
+     * Waits until the same processes as in {@code baseline} hold no more fds than they did then (connections are
+     * closed asynchronously, so give them time); fails with both counts otherwise.
+     */
+    static void awaitFdCountsAtMost(ServerProcess s, Map<Long, Integer> baseline, Duration timeout) throws Exception {
+        Map<Long, Integer> after = Map.of();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            after = fdCounts(s);
+            if (atMost(baseline, after)) return;
+            Thread.sleep(100);
+        }
+        throw new AssertionError("fd counts before " + baseline + " after " + after);
+    }
+
+    private static boolean atMost(Map<Long, Integer> baseline, Map<Long, Integer> after) {
+        if (!baseline.keySet().equals(after.keySet())) return false;
+        for (var e : baseline.entrySet()) if (after.get(e.getKey()) > e.getValue()) return false;
+        return true;
     }
 
     /** The socket inodes a process holds ("socket:[12345]" targets of /proc/PID/fd). */

@@ -12,7 +12,8 @@ import javax.tools.ToolProvider;
 
 /**
  * Compiles a handler class that is on no classpath and packs it into a jar, the way a user would ship one. The
- * handler reverses one line and adds the pid of the process that served it.
+ * default handler reverses one line and adds the pid of the process that served it; {@link #SLOW_WORKER} makes
+ * worker 1 slow.
  */
 final class UserHandlerJar {
     static final String CLASS_NAME = "example.ReverseLine";
@@ -37,25 +38,75 @@ final class UserHandlerJar {
             }
             """;
 
+    /**
+     * Answers "served by worker-N" and closes. In worker 1 (the worker's id is in the {@code handoff.process}
+     * property) it is slow: it serves one connection at a time and each takes 200 ms, as a worker would whose only
+     * core is taken by something else; connections given to it wait their turn. With
+     * {@code -Dslow.worker.serial=false} (HANDOFF_WORKER_OPTS) the 200 ms run in parallel instead: added latency,
+     * no queue.
+     */
+    static final String SLOW_WORKER = "example.SlowWorkerOne";
+
+    private static final String SLOW_WORKER_SOURCE = """
+            package example;
+
+            import java.nio.charset.StandardCharsets;
+            import java.util.concurrent.locks.ReentrantLock;
+            import io.handoff.handler.Connection;
+            import io.handoff.handler.Handler;
+
+            public class SlowWorkerOne implements Handler {
+                private static final String PROCESS = System.getProperty("handoff.process", "supervisor");
+                private static final boolean SLOW = PROCESS.equals("worker-1");
+                private static final boolean SERIAL = !"false".equals(System.getProperty("slow.worker.serial"));
+                private final ReentrantLock oneAtATime = new ReentrantLock();
+
+                @Override
+                public void handle(Connection c) throws Exception {
+                    if (SLOW && SERIAL) {
+                        oneAtATime.lock();
+                        try {
+                            Thread.sleep(200);
+                        } finally {
+                            oneAtATime.unlock();
+                        }
+                    } else if (SLOW) {
+                        Thread.sleep(200);
+                    }
+                    c.output().write(("served by " + PROCESS + "\\n").getBytes(StandardCharsets.US_ASCII));
+                }
+            }
+            """;
+
     private UserHandlerJar() {}
 
     static Path build(Path dir) throws IOException { return build(dir, "", "reverse-handler.jar"); }
 
     /** A variant whose replies end with {@code tag} (to tell one build of the handler from another). */
     static Path build(Path dir, String tag, String jarName) throws IOException {
+        return compile(dir, "example.ReverseLine", SOURCE.replace("\"\\n\";", "\"" + tag + "\\n\";"), jarName);
+    }
+
+    /** The {@link #SLOW_WORKER} handler. */
+    static Path slowWorker(Path dir) throws IOException {
+        return compile(dir, SLOW_WORKER, SLOW_WORKER_SOURCE, "slow-worker-handler.jar");
+    }
+
+    private static Path compile(Path dir, String className, String source, String jarName) throws IOException {
+        String classFile = className.replace('.', '/');
         Path work = dir.resolve("build-" + jarName);
-        Path src = work.resolve("src/example/ReverseLine.java");
+        Path src = work.resolve("src/" + classFile + ".java");
         Path classes = work.resolve("classes");
         Files.createDirectories(src.getParent());
         Files.createDirectories(classes);
-        Files.writeString(src, SOURCE.replace("\"\\n\";", "\"" + tag + "\\n\";"));
+        Files.writeString(src, source);
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         int rc = javac.run(null, null, null, "-d", classes.toString(), "-cp",
                 System.getProperty("java.class.path"), src.toString());
         if (rc != 0) throw new IOException("javac failed: " + rc);
         Path jar = dir.resolve(jarName);
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
-            for (String entry : List.of("example/ReverseLine.class")) {
+            for (String entry : List.of(classFile + ".class")) {
                 out.putNextEntry(new JarEntry(entry));
                 Files.copy(classes.resolve(entry), out);
                 out.closeEntry();

@@ -17,6 +17,7 @@ final class Render {
             sb.append("open connections ").append(answer.get("open"));
             if (answer.containsKey("served")) sb.append("  served ").append(answer.get("served"));
             if (answer.containsKey("workers_target")) sb.append("  workers ").append(answer.get("workers_target"));
+            if (answer.containsKey("dispatch")) sb.append("  dispatch ").append(answer.get("dispatch"));
             sb.append('\n');
             @SuppressWarnings("unchecked")
             List<Map<String, Object>> workers = (List<Map<String, Object>>) answer.get("workers");

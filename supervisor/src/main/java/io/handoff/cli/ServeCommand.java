@@ -15,6 +15,7 @@ import io.handoff.listen.BindAddress;
 import io.handoff.listen.Listener;
 import io.handoff.supervisor.Pidfile;
 import io.handoff.supervisor.ServeConfig;
+import io.handoff.supervisor.ServeConfig.Dispatch;
 import io.handoff.supervisor.ServeConfig.Model;
 import io.handoff.supervisor.Supervisor;
 import io.handoff.supervisor.SystemdNotifier;
@@ -40,6 +41,13 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--workers", paramLabel = "N",
             description = "Worker processes for --model fork. Default: the number of processors.")
     Integer workers;
+
+    @Option(names = "--dispatch", paramLabel = "HOW", converter = DispatchConverter.class,
+            completionCandidates = DispatchCandidates.class,
+            description = "How --model fork spreads connections over the workers: handoff (the supervisor accepts and "
+                    + "hands each one to the least loaded worker), shared (every worker accepts on the listening "
+                    + "sockets itself), round-robin (handed over in turn, blind to load). Default: handoff.")
+    Dispatch dispatch;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "200",
             description = "Pool threads for --model threads; when all are busy, new clients wait in the listen "
@@ -195,8 +203,9 @@ final class ServeCommand implements Callable<Integer> {
         require(maxRequests >= 0, "--max-requests must be 0 (never) or more, got " + maxRequests);
         require(maxRequestsJitter >= 0, "--max-requests-jitter must be 0 or more, got " + maxRequestsJitter);
         require(maxWorkerMemory >= 0, "--max-worker-memory must be 0 (no limit) or more MB, got " + maxWorkerMemory);
+        require(dispatch == null || model == Model.fork, "--dispatch applies to --model fork only");
         List<BindAddress> b = binds.isEmpty() ? List.of(BindAddress.parse("127.0.0.1:8000")) : List.copyOf(binds);
-        return new ServeConfig(model, n, threads, b, handler, handlerClasspath, root, backlog,
+        return new ServeConfig(model, n, dispatch == null ? Dispatch.HANDOFF : dispatch, threads, b, handler, handlerClasspath, root, backlog,
                 Duration.ofSeconds(gracefulTimeout), Duration.ofSeconds(bootTimeout), Duration.ofSeconds(timeout),
                 maxRequests, maxRequestsJitter, maxWorkerMemory, abs(control), abs(pidfile), abs(logFile));
     }
@@ -205,6 +214,24 @@ final class ServeCommand implements Callable<Integer> {
 
     private void require(boolean ok, String message) {
         if (!ok) throw new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    static final class DispatchConverter implements CommandLine.ITypeConverter<Dispatch> {
+        @Override
+        public Dispatch convert(String value) {
+            try {
+                return Dispatch.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class DispatchCandidates implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return java.util.Arrays.stream(Dispatch.values()).map(Dispatch::flag).iterator();
+        }
     }
 
     static final class BindConverter implements CommandLine.ITypeConverter<BindAddress> {

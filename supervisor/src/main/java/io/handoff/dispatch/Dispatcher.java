@@ -23,8 +23,9 @@ import io.handoff.unix.Sockets;
 import io.handoff.unix.UnixLink;
 
 /**
- * The fork model's accept-and-send loop, on one thread. It drains every pending connection from the listeners as
- * raw fds, gives each to the least loaded ready worker, and sends them in batches (one sendmsg per worker carries up
+ * The fork model's accept-and-send loop ({@code --dispatch handoff} and {@code round-robin}), on one thread. It
+ * drains every pending connection from the listeners as raw fds, gives each to the ready worker its
+ * {@link Balancer} picks, and sends them in batches (one sendmsg per worker carries up
  * to 253 fds), closing its own copy as soon as a send succeeds: from then on a connection exists only in a worker.
  *
  * <p>Accounting: an accepted fd is always in exactly one place: the pending queue here, a link's socket buffer
@@ -32,18 +33,18 @@ import io.handoff.unix.UnixLink;
  * full is skipped, and refused connections come back through {@link #reroute}. While connections are pending and
  * no worker can take them, accepting pauses, so the kernel backlog holds the rest.
  */
-public final class Dispatcher {
+public final class Dispatcher implements Distribution {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final int MAX_PENDING = 4 * UnixLink.MAX_FDS;
     private static final long RETRY_MILLIS = 2;
 
     private final List<Listener> listeners;
     private final Supplier<WorkerProcess[]> readyWorkers;
+    private final Balancer balancer;
     private final Selector selector;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final ConcurrentLinkedQueue<Pending> rerouted = new ConcurrentLinkedQueue<>();
     private final List<Fd> acceptBuffer = new ArrayList<>();
-    private long rotation;
     private volatile boolean running = true;
     private volatile long flushDeadline;
     private volatile boolean closing;
@@ -51,9 +52,11 @@ public final class Dispatcher {
 
     private record Pending(Fd fd, Family family) {}
 
-    public Dispatcher(List<Listener> listeners, Supplier<WorkerProcess[]> readyWorkers) throws IOException {
+    public Dispatcher(List<Listener> listeners, Supplier<WorkerProcess[]> readyWorkers, Balancer balancer)
+            throws IOException {
         this.listeners = listeners;
         this.readyWorkers = readyWorkers;
+        this.balancer = balancer;
         this.selector = Selector.open();
         for (Listener l : listeners) {
             l.channel().configureBlocking(false);
@@ -61,11 +64,21 @@ public final class Dispatcher {
         }
     }
 
+    @Override
     public void start() {
         thread = Thread.ofPlatform().name("dispatch").start(this::run);
     }
 
+    /** Nothing to do: every batch reads the pool's ready workers afresh. */
+    @Override
+    public void add(WorkerProcess worker) {}
+
+    /** Nothing to do: the pool no longer lists it as ready, so no batch goes to it. */
+    @Override
+    public void remove(WorkerProcess worker) {}
+
     /** Connections a worker gave back: they go to another worker. Takes ownership of the fds. */
+    @Override
     public void reroute(List<Fd> fds, List<Family> families) {
         for (int i = 0; i < fds.size(); i++) rerouted.add(new Pending(fds.get(i), families.get(i)));
         selector.wakeup();
@@ -122,8 +135,8 @@ public final class Dispatcher {
     }
 
     /**
-     * Assigns each pending connection to the ready worker with the least load (open + in flight, counting what this
-     * round already assigned), then sends one batch per worker.
+     * Assigns each pending connection to the ready worker the balancer picks (given each one's load: open + in
+     * flight, counting what this round already assigned), then sends one batch per worker.
      */
     private void dispatchPending() {
         WorkerProcess[] workers = readyWorkers.get();
@@ -135,13 +148,7 @@ public final class Dispatcher {
         List<Pending>[] batches = new List[n];
         int take = Math.min(pending.size(), n * UnixLink.MAX_FDS);
         for (int k = 0; k < take; k++) {
-            // Ties go round-robin: the scan starts one further each time, so equal loads share the work.
-            int start = (int) (rotation++ % n);
-            int best = start;
-            for (int j = 1; j < n; j++) {
-                int i = (start + j) % n;
-                if (load[i] < load[best]) best = i;
-            }
+            int best = balancer.pick(load);
             load[best]++;
             if (batches[best] == null) batches[best] = new ArrayList<>();
             batches[best].add(pending.poll());
@@ -184,6 +191,7 @@ public final class Dispatcher {
      * Closes the listeners, hands what is already pending to the workers for up to {@code flush}, and ends the loop.
      * Connections still pending after that are closed (their clients see the connection end).
      */
+    @Override
     public void stop(java.time.Duration flush) {
         flushDeadline = System.nanoTime() + flush.toNanos();
         closing = true;

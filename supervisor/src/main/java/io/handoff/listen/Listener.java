@@ -28,12 +28,15 @@ public final class Listener implements Closeable {
     private final ServerSocketChannel channel;
     private final ProtocolFamily family;
     private final Path unixPath;
+    private final boolean inherited;
 
-    private Listener(BindAddress bind, ServerSocketChannel channel, ProtocolFamily family, Path unixPath) {
+    private Listener(BindAddress bind, ServerSocketChannel channel, ProtocolFamily family, Path unixPath,
+            boolean inherited) {
         this.bind = bind;
         this.channel = channel;
         this.family = family;
         this.unixPath = unixPath;
+        this.inherited = inherited;
     }
 
     /** Takes over listening sockets the service manager passed (systemd socket activation). */
@@ -41,7 +44,7 @@ public final class Listener implements Closeable {
         try {
             List<Listener> out = new java.util.ArrayList<>();
             for (Sockets.Inherited s : Sockets.inheritedListeners(count)) {
-                out.add(new Listener(new BindAddress("fd:" + s.fd(), null), s.channel(), s.family(), null));
+                out.add(new Listener(new BindAddress("fd:" + s.fd(), null), s.channel(), s.family(), null, true));
             }
             return out;
         } catch (IOException e) {
@@ -58,7 +61,7 @@ public final class Listener implements Closeable {
                 removeStaleSocket(bind, unix.getPath());
                 ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
                 ch.bind(unix, backlog);
-                return new Listener(bind, ch, StandardProtocolFamily.UNIX, unix.getPath());
+                return new Listener(bind, ch, StandardProtocolFamily.UNIX, unix.getPath(), false);
             }
             InetSocketAddress inet = (InetSocketAddress) bind.address();
             ProtocolFamily family;
@@ -74,7 +77,7 @@ public final class Listener implements Closeable {
             ch = ServerSocketChannel.open(family);
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             ch.bind(inet, backlog);
-            return new Listener(bind, ch, family, null);
+            return new Listener(bind, ch, family, null, false);
         } catch (BindException e) {
             close(ch);
             throw new ListenException("cannot bind " + bind + ": " + e.getMessage()
@@ -119,6 +122,9 @@ public final class Listener implements Closeable {
     public ProtocolFamily family() { return family; }
 
     public BindAddress bindAddress() { return bind; }
+
+    /** Passed in by the service manager (socket activation), which keeps the socket after we exit. */
+    public boolean inherited() { return inherited; }
 
     /** The real address, with the port the kernel chose for port 0: {@code 127.0.0.1:8000}, {@code unix:/p}. */
     public String describe() {

@@ -137,9 +137,9 @@ public final class WorkerPool implements AutoCloseable {
                             refreshReady();
                             events.workerReady(w);
                         }
-                        case Accepted a -> w.acknowledged(a.count());
+                        case Accepted a -> w.accepted(a.count(), a.open());
                         case Refused r -> {
-                            w.acknowledged(r.fds().size());
+                            w.refused(r.fds().size());
                             events.refused(w, r);
                         }
                         case Heartbeat h -> w.reported(h.open(), h.served());

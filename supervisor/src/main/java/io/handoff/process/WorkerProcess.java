@@ -63,7 +63,12 @@ public final class WorkerProcess {
 
     public long nextSeq() { return seq.incrementAndGet(); }
 
-    /** Load for dispatch: what the worker last said it holds plus what is on its way to it. */
+    /**
+     * Load for dispatch: what the worker last said it holds plus what is on its way to it. Never below the truth
+     * (see {@link #accepted}); above it by the connections that finished since the worker last reported, until its
+     * next acknowledgement or heartbeat. So a worker that holds its connections long, or is slow, looks busy until it
+     * says otherwise, instead of looking idle.
+     */
     public int load() { return open + inFlight.get(); }
 
     /** Counts a handoff before it is sent (the acknowledgement may arrive before the send returns). */
@@ -78,7 +83,17 @@ public final class WorkerProcess {
         handedOver.addAndGet(-count);
     }
 
-    void acknowledged(int count) { inFlight.addAndGet(-count); }
+    /**
+     * The worker took {@code count} connections and now holds {@code open}: the open count is updated before the
+     * in-flight count drops, so a dispatcher reading in between counts them twice rather than not at all.
+     */
+    void accepted(int count, int open) {
+        this.open = open;
+        inFlight.addAndGet(-count);
+    }
+
+    /** The worker gave {@code count} connections back: they are no longer on their way to it. */
+    void refused(int count) { inFlight.addAndGet(-count); }
 
     void reported(int open, long served) {
         this.open = open;

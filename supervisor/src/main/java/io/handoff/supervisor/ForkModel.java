@@ -15,6 +15,10 @@ import org.slf4j.LoggerFactory;
 import io.handoff.control.CommandRegistry.CommandException;
 import io.handoff.control.Json;
 import io.handoff.dispatch.Dispatcher;
+import io.handoff.dispatch.Distribution;
+import io.handoff.dispatch.LeastLoaded;
+import io.handoff.dispatch.RoundRobin;
+import io.handoff.dispatch.SharedListeners;
 import io.handoff.listen.Listener;
 import io.handoff.process.PoolEvents;
 import io.handoff.process.ProcStats;
@@ -27,7 +31,7 @@ import io.handoff.unix.Fd;
 import io.handoff.worker.WorkerMain;
 
 /**
- * Pre-spawned worker JVMs fed by the dispatcher, kept at the target count by one rule applied on every tick:
+ * Pre-spawned worker JVMs, fed connections by the {@link Distribution} {@code --dispatch} picked, kept at the target count by one rule applied on every tick:
  * {@link #reconcileWorkerCount()}. Reload, scaling, recycling and crash recovery only change the target or mark
  * workers for retirement; reconcile then spawns replacements and drains retired workers once enough replacements
  * are ready, so connections always have a ready worker to go to.
@@ -42,7 +46,8 @@ final class ForkModel implements ServingModel, PoolEvents {
     private final List<Listener> listeners;
     private final BlockingQueue<Event> events;
     private final WorkerPool pool;
-    private Dispatcher dispatcher;
+    /** Set in start(), before any worker exists; read by link readers (refused connections). */
+    private volatile Distribution distribution;
     private int target;
     private int generation = 1;
     private int nextId = 1;
@@ -64,7 +69,11 @@ final class ForkModel implements ServingModel, PoolEvents {
     public void start() throws StartupException {
         try {
             pool.start();
-            dispatcher = new Dispatcher(listeners, pool::ready);
+            distribution = switch (config.dispatch()) {
+                case HANDOFF -> new Dispatcher(listeners, pool::ready, new LeastLoaded());
+                case ROUND_ROBIN -> new Dispatcher(listeners, pool::ready, new RoundRobin());
+                case SHARED -> new SharedListeners(listeners);
+            };
         } catch (IOException e) {
             throw new StartupException("cannot start workers: " + e.getMessage(), 1);
         }
@@ -104,9 +113,10 @@ final class ForkModel implements ServingModel, PoolEvents {
 
     private void announceReady(WorkerProcess w) {
         log.info("worker ready {} boot={}ms", w, w.ageMillis());
+        distribution.add(w);
         if (!ready && pool.ready().length >= target) {
             ready = true;
-            dispatcher.start();
+            distribution.start();
         }
     }
 
@@ -155,6 +165,7 @@ final class ForkModel implements ServingModel, PoolEvents {
                     w.millisSinceHeartbeat(), config.timeout().toSeconds());
             Signals.threadDump(w.pid());
             pool.exclude(w);
+            distribution.remove(w);
         } else if (now - w.hungSinceNanos() > HUNG_KILL_AFTER_NANOS && w.process().isAlive()) {
             w.process().destroyForcibly();
         }
@@ -288,7 +299,7 @@ final class ForkModel implements ServingModel, PoolEvents {
     @Override
     public boolean stop(Duration grace) {
         stopping = true;
-        if (dispatcher != null) dispatcher.stop(Duration.ofSeconds(1));
+        if (distribution != null) distribution.stop(Duration.ofSeconds(1));
         else listeners.forEach(Listener::close);
         boolean graceful = pool.stopAll(grace);
         pool.close();
@@ -307,7 +318,8 @@ final class ForkModel implements ServingModel, PoolEvents {
 
     @Override
     public void refused(WorkerProcess worker, Refused refused) {
-        if (dispatcher != null) dispatcher.reroute(refused.fds(), refused.families());
+        Distribution d = distribution;
+        if (d != null) d.reroute(refused.fds(), refused.families());
         else refused.fds().forEach(Fd::close);
     }
 }

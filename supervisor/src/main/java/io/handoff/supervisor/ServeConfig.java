@@ -10,6 +10,7 @@ import io.handoff.listen.BindAddress;
 public record ServeConfig(
         Model model,
         int workers,
+        Dispatch dispatch,
         int threads,
         List<BindAddress> binds,
         String handler,
@@ -28,10 +29,28 @@ public record ServeConfig(
 
     public enum Model { fork, threads, virtual }
 
+    /** How the fork model's connections reach its workers ({@code --dispatch}). */
+    public enum Dispatch {
+        /** The supervisor accepts and hands each connection to the least loaded worker. */
+        HANDOFF,
+        /** Every worker accepts on the listening sockets itself. */
+        SHARED,
+        /** The supervisor accepts and hands connections to the workers in turn, blind to their load. */
+        ROUND_ROBIN;
+
+        /** As the flag spells it: handoff, shared, round-robin. */
+        public String flag() { return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'); }
+
+        public static Dispatch parse(String flag) {
+            for (Dispatch d : values()) if (d.flag().equals(flag)) return d;
+            throw new IllegalArgumentException("'" + flag + "' is not one of handoff, shared, round-robin");
+        }
+    }
+
     /** The words after "model=X" in the listening line. */
     public String describeModel() {
         return switch (model) {
-            case fork -> "model=fork workers=" + workers;
+            case fork -> "model=fork workers=" + workers + " dispatch=" + dispatch.flag();
             case threads -> "model=threads threads=" + threads;
             case virtual -> "model=virtual";
         } + " handler=" + handler;

@@ -129,7 +129,10 @@ public final class Supervisor {
                 "handler", config.handler(), "listeners", ls,
                 "uptime_seconds", (System.currentTimeMillis() - startedMillis) / 1000,
                 "ready", model.isReady(), "reloading", model.isReloading());
-        if (config.model() == ServeConfig.Model.fork) s.put("workers_target", model.targetWorkers());
+        if (config.model() == ServeConfig.Model.fork) {
+            s.put("workers_target", model.targetWorkers());
+            s.put("dispatch", config.dispatch().flag());
+        }
         if (config.model() == ServeConfig.Model.threads) s.put("threads", config.threads());
         s.putAll(model.counters());
         s.put("workers", model.workerStatus());

@@ -30,10 +30,26 @@ final class ConnectionRunner {
 
     ConnectionRunner(Handler handler) { this.handler = handler; }
 
+    /**
+     * Counts a connection as open from the moment an engine takes it, before its thread runs: a drain that begins
+     * right after {@code serve} returns must wait for it, not find zero open and let the process exit under it.
+     * Every call is followed by exactly one {@link #run} or {@link #rejected}.
+     */
+    void admitted() { open.incrementAndGet(); }
+
+    /** The engine could not start a thread for an admitted connection: close it and balance the count. */
+    void rejected(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing left to release
+        }
+        open.decrementAndGet();
+    }
+
     void run(SocketChannel channel) {
         Thread self = Thread.currentThread();
         threads.add(self);
-        open.incrementAndGet();
         Connection connection = null;
         try {
             if (channel.getRemoteAddress() instanceof java.net.InetSocketAddress) {

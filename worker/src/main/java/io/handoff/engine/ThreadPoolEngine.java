@@ -4,6 +4,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -33,13 +34,20 @@ public final class ThreadPoolEngine implements Engine {
 
     @Override
     public void serve(SocketChannel channel) {
-        pool.execute(() -> {
-            try {
-                runner.run(channel);
-            } finally {
-                slots.release();
-            }
-        });
+        runner.admitted();
+        try {
+            pool.execute(() -> {
+                try {
+                    runner.run(channel);
+                } finally {
+                    slots.release();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // Shut down between the accept and here: the connection ends unserved, the counts still balance.
+            runner.rejected(channel);
+            slots.release();
+        }
     }
 
     @Override

@@ -21,7 +21,13 @@ public final class VirtualThreadEngine implements Engine {
 
     @Override
     public void serve(SocketChannel channel) {
-        threads.newThread(() -> runner.run(channel)).start();
+        runner.admitted();
+        try {
+            threads.newThread(() -> runner.run(channel)).start();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            runner.rejected(channel);
+            throw e;
+        }
     }
 
     @Override

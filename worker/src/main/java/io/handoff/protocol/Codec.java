@@ -9,6 +9,7 @@ import io.handoff.protocol.Message.Drained;
 import io.handoff.protocol.Message.Family;
 import io.handoff.protocol.Message.Handoff;
 import io.handoff.protocol.Message.Heartbeat;
+import io.handoff.protocol.Message.Listeners;
 import io.handoff.protocol.Message.Ready;
 import io.handoff.protocol.Message.Refused;
 import io.handoff.protocol.Message.ReopenLogs;
@@ -23,7 +24,7 @@ public final class Codec {
     public static final int MAX_FRAME = 4 + 1 + 8 + 2 + 253;
 
     private static final byte READY = 1, HANDOFF = 2, ACCEPTED = 3, REFUSED = 4, HEARTBEAT = 5, STOP = 6, DRAINED = 7,
-            REOPEN_LOGS = 8;
+            REOPEN_LOGS = 8, LISTENERS = 9;
 
     private Codec() {}
 
@@ -39,7 +40,7 @@ public final class Codec {
                 putFamilies(out, h.families());
                 fds = h.fds();
             }
-            case Accepted a -> out.put(ACCEPTED).putLong(a.seq()).putInt(a.count());
+            case Accepted a -> out.put(ACCEPTED).putLong(a.seq()).putInt(a.count()).putInt(a.open());
             case Refused r -> {
                 out.put(REFUSED).putLong(r.seq());
                 putFamilies(out, r.families());
@@ -49,6 +50,11 @@ public final class Codec {
             case Stop s -> out.put(STOP).putLong(s.graceMillis());
             case Drained d -> out.put(DRAINED).put((byte) (d.graceful() ? 1 : 0)).putLong(d.served());
             case ReopenLogs r -> out.put(REOPEN_LOGS);
+            case Listeners l -> {
+                out.put(LISTENERS);
+                putFamilies(out, l.families());
+                fds = l.fds();
+            }
         }
         out.putInt(start, out.position() - start - 4);
         return fds;
@@ -101,7 +107,7 @@ public final class Codec {
                     List<Family> families = getFamilies(in);
                     yield new Handoff(seq, families, takeFds(families.size()));
                 }
-                case ACCEPTED -> new Accepted(in.getLong(), in.getInt());
+                case ACCEPTED -> new Accepted(in.getLong(), in.getInt(), in.getInt());
                 case REFUSED -> {
                     long seq = in.getLong();
                     List<Family> families = getFamilies(in);
@@ -111,6 +117,10 @@ public final class Codec {
                 case STOP -> new Stop(in.getLong());
                 case DRAINED -> new Drained(in.get() != 0, in.getLong());
                 case REOPEN_LOGS -> new ReopenLogs();
+                case LISTENERS -> {
+                    List<Family> families = getFamilies(in);
+                    yield new Listeners(families, takeFds(families.size()));
+                }
                 default -> throw new ProtocolException("unknown frame type " + type);
             };
         }

@@ -7,8 +7,8 @@ import java.util.List;
 import io.handoff.unix.Fd;
 
 /**
- * The handoff protocol between supervisor and worker. Every message is one frame; the two that carry fds
- * ({@link Handoff}, {@link Refused}) say how many, and the fds ride on the frame's own bytes (SCM_RIGHTS), so a
+ * The handoff protocol between supervisor and worker. Every message is one frame; the three that carry fds
+ * ({@link Handoff}, {@link Refused}, {@link Listeners}) say how many, and the fds ride on the frame's own bytes (SCM_RIGHTS), so a
  * reader matches fds to frames by count and order, never by how the kernel happened to split the stream.
  */
 public sealed interface Message {
@@ -23,12 +23,29 @@ public sealed interface Message {
         }
     }
 
-    /** Worker → supervisor: every connection of handoff {@code seq} is now served by the worker. */
-    record Accepted(long seq, int count) implements Message {}
+    /**
+     * Worker → supervisor: every connection of handoff {@code seq} is now served by the worker, which now holds
+     * {@code open} connections in all. The count rides on the acknowledgement so the supervisor's view of a worker's
+     * load is never lower than the truth: connections leave "in flight" and join "open" in the same message.
+     */
+    record Accepted(long seq, int count, int open) implements Message {}
 
     /** Worker → supervisor: the worker will not serve these (it is stopping); the fds come back to be re-routed. */
     record Refused(long seq, List<Family> families, List<Fd> fds) implements Message {
         public Refused {
+            if (families.size() != fds.size()) throw new IllegalArgumentException("families and fds differ in count");
+        }
+    }
+
+    /**
+     * Supervisor → worker, once, right after {@link Ready}, with {@code --dispatch shared}: the listening sockets
+     * themselves. The worker accepts on them and the supervisor accepts nothing; its own copies only keep the
+     * sockets alive for the next worker. The worker owns the fds it received and closes them when it stops
+     * accepting (on {@link Stop}). Nothing is acknowledged: a listening socket is not a connection, and a worker that
+     * dies takes its copies with it while the kernel's backlog keeps waiting for the other workers.
+     */
+    record Listeners(List<Family> families, List<Fd> fds) implements Message {
+        public Listeners {
             if (families.size() != fds.size()) throw new IllegalArgumentException("families and fds differ in count");
         }
     }

@@ -43,6 +43,16 @@ public final class MessageLink implements Closeable {
     }
 
     /**
+     * Builds the message under the send lock and sends it, blocking: counts it reads when built are never older
+     * than those of a frame sent before it (a heartbeat read just before an acknowledgement must not overtake it).
+     */
+    public void send(java.util.function.Supplier<? extends Message> message) throws IOException {
+        synchronized (sendBuffer) {
+            send(message.get());
+        }
+    }
+
+    /**
      * Sends one frame without blocking: returns false, having sent nothing, when the peer's buffer is full. If the
      * kernel took only part of the frame, the fds went with that part and the rest is written blocking (a small
      * remainder behind a frame that just fit).

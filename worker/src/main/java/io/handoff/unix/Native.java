@@ -21,6 +21,9 @@ final class Native {
     static final int MSG_NOSIGNAL = 0x4000;
     static final int MSG_CMSG_CLOEXEC = 0x40000000;
     static final int SOCK_CLOEXEC = 0x80000;
+    static final int SHUT_RDWR = 2;
+    static final int POLLHUP = 0x10;
+    static final int POLLRDHUP = 0x2000;
 
     /** The libc calls handoff makes. */
     public interface LibC {
@@ -38,6 +41,10 @@ final class Native {
 
         @SaveError
         int shutdown(int sockfd, int how);
+
+        /** {@code fds} holds struct pollfd entries (int fd, short events, short revents) in native order. */
+        @SaveError
+        int poll(byte[] fds, long nfds, int timeout);
 
         int getpid();
 

@@ -79,6 +79,16 @@ public final class Sockets {
     }
 
     /**
+     * A close-on-exec duplicate of a channel's fd, owned by the caller; the channel stays open. Both name the same
+     * socket (one open file description: flags such as O_NONBLOCK are shared), which lives until both are closed.
+     */
+    public static Fd duplicate(SelectableChannel channel) throws NativeException {
+        int dup = Native.libc().fcntl(fdVal(channel), F_DUPFD_CLOEXEC, 0);
+        if (dup < 0) throw new NativeException("fcntl(F_DUPFD_CLOEXEC)", Native.libcErrno());
+        return new Fd(dup);
+    }
+
+    /**
      * Accepts up to {@code max} pending connections from a non-blocking listening channel as raw, close-on-exec fds,
      * without creating a JDK object per connection. Returns how many were added; 0 when none is pending. A connection
      * the client aborted before accept is skipped; fd exhaustion (EMFILE/ENFILE) is thrown after whatever was
@@ -104,6 +114,26 @@ public final class Sockets {
     }
 
     /**
+     * Shuts a listening socket down for every process that holds it (shutdown(2) acts on the socket, not on this
+     * fd): new connections are refused, ones waiting in the backlog are reset, and every accept, blocked or future,
+     * fails with EINVAL. Closing only drops this process's reference. Errors are moot: the socket is being retired.
+     */
+    public static void shutdownListener(ServerSocketChannel listener) {
+        Native.libc().shutdown(fdVal(listener), Native.SHUT_RDWR);
+    }
+
+    /** True once some process shut the listening socket down ({@link #shutdownListener}): accept fails for good. */
+    public static boolean isShutDown(ServerSocketChannel listener) {
+        java.nio.ByteBuffer pollfd = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.nativeOrder());
+        pollfd.putInt(0, fdVal(listener)).putShort(4, (short) Native.POLLRDHUP);
+        byte[] raw = pollfd.array();
+        if (Native.libc().poll(raw, 1, 0) <= 0) return false;
+        // A shut-down TCP listener is in state CLOSE (POLLHUP); a Unix one reports POLLHUP once both halves are shut.
+        short revents = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.nativeOrder()).getShort(6);
+        return (revents & (Native.POLLHUP | Native.POLLRDHUP)) != 0;
+    }
+
+    /**
      * Makes a received socket fd into a connected, blocking JDK {@link SocketChannel}. The channel owns the fd from
      * here on; {@code fd} is released.
      */
@@ -121,6 +151,26 @@ public final class Sockets {
         } catch (Throwable t) {
             Native.closeQuietly(raw);
             throw new IOException("adopting fd " + raw, t);
+        }
+    }
+
+    /**
+     * Makes a received listening socket into a JDK {@link ServerSocketChannel} in blocking mode; the channel owns the
+     * fd from here on ({@code fd} is released). Accept on it from platform threads only: the JDK switches a
+     * blocking-mode socket to O_NONBLOCK the first time a virtual thread accepts on it, and that flag lives in the
+     * open file description that every process holding the socket shares.
+     */
+    public static ServerSocketChannel adoptListener(Fd fd, ProtocolFamily family) throws IOException {
+        int raw = fd.release();
+        try {
+            FileDescriptor jfd = (FileDescriptor) Jdk.NEW_FD.invokeExact(raw);
+            return (ServerSocketChannel) Jdk.NEW_SERVER_CHANNEL.invoke(SelectorProvider.provider(), family, jfd, true);
+        } catch (IOException | RuntimeException | Error e) {
+            Native.closeQuietly(raw);
+            throw e;
+        } catch (Throwable t) {
+            Native.closeQuietly(raw);
+            throw new IOException("adopting listening fd " + raw, t);
         }
     }
 

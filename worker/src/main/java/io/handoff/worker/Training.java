@@ -63,7 +63,7 @@ final class Training {
                     while (got.isEmpty()) worker.receive(got);
                     Handoff h = (Handoff) got.get(0);
                     engine.serve(Sockets.adopt(h.fds().get(0), h.families().get(0).jdk()));
-                    worker.send(new Accepted(h.seq(), 1));
+                    worker.send(new Accepted(h.seq(), 1, engine.open()));
                     worker.send(new Heartbeat(engine.open(), engine.served()));
                     got.clear();
                     supervisor.receive(got);

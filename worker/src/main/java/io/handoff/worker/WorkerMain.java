@@ -23,6 +23,7 @@ import io.handoff.protocol.Message.Accepted;
 import io.handoff.protocol.Message.Drained;
 import io.handoff.protocol.Message.Handoff;
 import io.handoff.protocol.Message.Heartbeat;
+import io.handoff.protocol.Message.Listeners;
 import io.handoff.protocol.Message.Ready;
 import io.handoff.protocol.Message.Refused;
 import io.handoff.protocol.Message.ReopenLogs;
@@ -34,7 +35,8 @@ import io.handoff.unix.UnixLink;
 
 /**
  * A worker process: connects back to its supervisor over a private Unix socket, reports ready, then adopts every
- * client fd it is handed and serves it on its own virtual thread. It lives exactly as long as its link: when the
+ * client fd it is handed and serves it on its own virtual thread; or, with {@code --dispatch shared}, it is handed
+ * the listening sockets once and accepts on them itself ({@link SharedAcceptors}). It lives exactly as long as its link: when the
  * supervisor goes away (even by kill -9) the link reaches end of stream and the worker exits.
  */
 public final class WorkerMain {
@@ -43,12 +45,16 @@ public final class WorkerMain {
     /** The worker could not reach its supervisor. */
     public static final int EXIT_NO_LINK = 4;
     static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
+    /** How soon a change in the number of open connections reaches the supervisor (it dispatches by that count). */
+    static final Duration LOAD_REPORT_INTERVAL = Duration.ofMillis(10);
 
     private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
 
     private final MessageLink link;
     private final Engine engine;
     private volatile boolean stopping;
+    /** Set by the link reader when the supervisor shares its listeners; closed by the stop thread. */
+    private volatile SharedAcceptors acceptors;
 
     private WorkerMain(MessageLink link, Engine engine) {
         this.link = link;
@@ -131,6 +137,7 @@ public final class WorkerMain {
     private void handle(Message message) throws IOException {
         switch (message) {
             case Handoff h -> accept(h);
+            case Listeners l -> listen(l);
             case Stop s -> beginStop(Duration.ofMillis(s.graceMillis()));
             case ReopenLogs r -> log.info("log file reopened={}", Logs.reopen());
             default -> log.warn("unexpected message from supervisor: {}", message);
@@ -155,7 +162,25 @@ public final class WorkerMain {
                 log.debug("could not adopt {}: {}", fd, e.toString()); // adopt closed it
             }
         }
-        link.send(new Accepted(h.seq(), h.fds().size()));
+        link.send(new Accepted(h.seq(), h.fds().size(), engine.open()));
+    }
+
+    /** Starts accepting on the listening sockets the supervisor shared. Owns their fds from here. */
+    private void listen(Listeners l) {
+        if (stopping || acceptors != null) {
+            // Stopping: too late to accept. Twice: the first set is the one in use.
+            if (!stopping) log.warn("listeners sent twice; keeping the first fds={}", l.fds().size());
+            l.fds().forEach(Fd::close);
+            return;
+        }
+        try {
+            acceptors = SharedAcceptors.start(l.fds(), l.families(), engine);
+        } catch (IOException | RuntimeException e) {
+            // Every worker would fail the same way: exit as a boot failure, so the supervisor stops, not respawns.
+            log.error("worker cannot accept on the shared listeners: {}", e.toString(), e);
+            System.exit(EXIT_BOOT_ERROR);
+        }
+        log.info("worker accepting on shared listeners count={}", acceptors.count());
     }
 
     private void beginStop(Duration grace) {
@@ -163,6 +188,9 @@ public final class WorkerMain {
         stopping = true;
         log.info("worker stopping open={} grace={}ms", engine.open(), grace.toMillis());
         Thread.ofPlatform().name("stop").start(() -> {
+            // Shared listeners first: once the acceptors are done, every connection this worker took is in the engine.
+            SharedAcceptors a = acceptors;
+            if (a != null) a.close();
             boolean graceful;
             try {
                 graceful = engine.shutdown(grace);
@@ -182,11 +210,24 @@ public final class WorkerMain {
         });
     }
 
+    /**
+     * Liveness and load: a heartbeat every second, and sooner, within {@link #LOAD_REPORT_INTERVAL}, when the number
+     * of open connections changed. Acknowledgements tell the supervisor about connections that arrive; this tells it
+     * about the ones that finish, so a worker whose connections just closed does not look busy for up to a second
+     * (and a burst of new ones does not all go to the other worker). At most 100 small frames a second, and only
+     * while connections come and go.
+     */
     private void heartbeat() {
         try {
+            long sentAt = System.nanoTime();
+            int reportedOpen = 0;
             while (true) {
-                Thread.sleep(HEARTBEAT_INTERVAL);
-                link.send(new Heartbeat(engine.open(), engine.served()));
+                Thread.sleep(LOAD_REPORT_INTERVAL);
+                int open = engine.open();
+                if (open == reportedOpen && System.nanoTime() - sentAt < HEARTBEAT_INTERVAL.toNanos()) continue;
+                link.send(() -> new Heartbeat(engine.open(), engine.served()));
+                reportedOpen = open;
+                sentAt = System.nanoTime();
             }
         } catch (InterruptedException | IOException e) {
             // the link is gone; the reader loop notices and exits

@@ -11,14 +11,15 @@ import org.junit.jupiter.api.Test;
 
 import io.handoff.protocol.Message.Accepted;
 import io.handoff.protocol.Message.Heartbeat;
+import io.handoff.protocol.Message.Listeners;
 import io.handoff.protocol.Message.Ready;
 import io.handoff.protocol.Message.Stop;
 
 /** Frames survive any split of the byte stream; garbage is refused, not misread. (Fd-carrying frames: native-tests.) */
 class CodecTest {
     private static final List<Message> SAMPLE = List.of(
-            new Ready(4242), new Accepted(7L, 253), new Heartbeat(12, 1_000_000_000_000L), new Stop(30_000),
-            new Accepted(Long.MAX_VALUE, 0));
+            new Ready(4242), new Accepted(7L, 253, 300), new Heartbeat(12, 1_000_000_000_000L), new Stop(30_000),
+            new Accepted(Long.MAX_VALUE, 0, 0), new Listeners(List.of(), List.of()));
 
     private static ByteBuffer encodeAll(List<Message> messages) {
         ByteBuffer out = ByteBuffer.allocate(Codec.MAX_FRAME * messages.size());
@@ -55,6 +56,8 @@ class CodecTest {
         // A handoff frame announcing 2 fds with none attached must not be taken for a valid one.
         assertThrows(Codec.ProtocolException.class,
                 () -> feed(new byte[] {0, 0, 0, 13, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 0, 0}));
+        // Likewise a listeners frame announcing one listening socket that did not come with it.
+        assertThrows(Codec.ProtocolException.class, () -> feed(new byte[] {0, 0, 0, 4, 9, 0, 1, 0}));
         // A frame whose fields overrun its own length.
         assertThrows(Codec.ProtocolException.class, () -> feed(new byte[] {0, 0, 0, 2, 1, 0}));
     }
