@@ -11,6 +11,7 @@ public record ServeConfig(
         Model model,
         int workers,
         int threads,
+        int eventLoops,
         List<BindAddress> binds,
         String handler,
         Path handlerClasspath,
@@ -26,7 +27,7 @@ public record ServeConfig(
         Path pidfile,
         Path logFile) {
 
-    public enum Model { fork, threads, virtual }
+    public enum Model { fork, threads, virtual, events }
 
     /** The words after "model=X" in the listening line. */
     public String describeModel() {
@@ -34,6 +35,7 @@ public record ServeConfig(
             case fork -> "model=fork workers=" + workers;
             case threads -> "model=threads threads=" + threads;
             case virtual -> "model=virtual";
+            case events -> "model=events loops=" + eventLoops;
         } + " handler=" + handler;
     }
 }
