@@ -76,6 +76,8 @@ final class EventLoop {
                     }
                 } catch (IOException e) {
                     log.warn("select failed loop={} error={}", index, e.toString());
+                    // Whatever broke the selector is unlikely to mend within microseconds: no hot loop, no log flood.
+                    pause();
                 } finally {
                     selecting = false;
                 }
@@ -87,6 +89,14 @@ final class EventLoop {
             log.error("event loop failed loop={} error={}", index, e.toString(), e);
         } finally {
             closeEverything();
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
