@@ -35,7 +35,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "MODEL", defaultValue = "fork",
             description = "fork (worker processes, fds handed over with SCM_RIGHTS), threads (a bounded pool of "
-                    + "platform threads), virtual (a virtual thread per connection). Default: ${DEFAULT-VALUE}.")
+                    + "platform threads), virtual (a virtual thread per connection), events (NIO selector event "
+                    + "loops, non-blocking; built-in handlers only). Default: ${DEFAULT-VALUE}.")
     Model model;
 
     @Option(names = "--workers", paramLabel = "N",
@@ -53,6 +54,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Pool threads for --model threads; when all are busy, new clients wait in the listen "
                     + "backlog. Default: ${DEFAULT-VALUE}.")
     int threads;
+
+    @Option(names = "--event-loops", paramLabel = "N",
+            description = "Selector threads for --model events. Default: the number of processors.")
+    Integer eventLoops;
 
     @Option(names = "--bind", paramLabel = "ADDR", converter = BindConverter.class,
             description = "HOST:PORT, [IPV6]:PORT, :PORT (all interfaces) or unix:PATH; repeatable; port 0 picks a "
@@ -196,6 +201,11 @@ final class ServeCommand implements Callable<Integer> {
         int n = workers == null ? Runtime.getRuntime().availableProcessors() : workers;
         require(n >= 1 && n <= 1024, "--workers must be between 1 and 1024, got " + n);
         require(threads >= 1 && threads <= 100_000, "--threads must be between 1 and 100000, got " + threads);
+        int loops = eventLoops == null ? Runtime.getRuntime().availableProcessors() : eventLoops;
+        require(loops >= 1 && loops <= 1024, "--event-loops must be between 1 and 1024, got " + loops);
+        // Before loading anything: a user handler is blocking code, which would stall a whole event loop.
+        require(model != Model.events || Handlers.BUILT_IN.contains(handler), "--model events runs the built-in "
+                + "handlers " + String.join(", ", Handlers.BUILT_IN) + "; a user handler needs fork, threads or virtual");
         require(backlog >= 1, "--backlog must be at least 1, got " + backlog);
         require(gracefulTimeout >= 0, "--graceful-timeout must be 0 or more seconds, got " + gracefulTimeout);
         require(bootTimeout >= 1, "--boot-timeout must be at least 1 second, got " + bootTimeout);
@@ -205,7 +215,8 @@ final class ServeCommand implements Callable<Integer> {
         require(maxWorkerMemory >= 0, "--max-worker-memory must be 0 (no limit) or more MB, got " + maxWorkerMemory);
         require(dispatch == null || model == Model.fork, "--dispatch applies to --model fork only");
         List<BindAddress> b = binds.isEmpty() ? List.of(BindAddress.parse("127.0.0.1:8000")) : List.copyOf(binds);
-        return new ServeConfig(model, n, dispatch == null ? Dispatch.HANDOFF : dispatch, threads, b, handler, handlerClasspath, root, backlog,
+        return new ServeConfig(model, n, dispatch == null ? Dispatch.HANDOFF : dispatch, threads, loops, b, handler,
+                handlerClasspath, root, backlog,
                 Duration.ofSeconds(gracefulTimeout), Duration.ofSeconds(bootTimeout), Duration.ofSeconds(timeout),
                 maxRequests, maxRequestsJitter, maxWorkerMemory, abs(control), abs(pidfile), abs(logFile));
     }

@@ -18,8 +18,9 @@ import io.handoff.handler.Handlers;
 import io.handoff.listen.Listener;
 
 /**
- * The threads and virtual models: one acceptor thread per listener feeds an engine in this process. Reload loads
- * the handler afresh (a new class loader, so a changed jar is picked up) for connections accepted from then on.
+ * The threads, virtual and events models: one acceptor thread per listener feeds an engine in this process (the
+ * event-loop engine deals the connections round-robin to its selector threads). Reload loads the handler afresh (a
+ * new class loader, so a changed jar is picked up) for connections accepted from then on.
  */
 final class InProcessModel implements ServingModel {
     private static final Logger log = LoggerFactory.getLogger(InProcessModel.class);

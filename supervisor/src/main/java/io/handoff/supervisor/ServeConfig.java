@@ -12,6 +12,7 @@ public record ServeConfig(
         int workers,
         Dispatch dispatch,
         int threads,
+        int eventLoops,
         List<BindAddress> binds,
         String handler,
         Path handlerClasspath,
@@ -27,7 +28,7 @@ public record ServeConfig(
         Path pidfile,
         Path logFile) {
 
-    public enum Model { fork, threads, virtual }
+    public enum Model { fork, threads, virtual, events }
 
     /** How the fork model's connections reach its workers ({@code --dispatch}). */
     public enum Dispatch {
@@ -53,6 +54,7 @@ public record ServeConfig(
             case fork -> "model=fork workers=" + workers + " dispatch=" + dispatch.flag();
             case threads -> "model=threads threads=" + threads;
             case virtual -> "model=virtual";
+            case events -> "model=events loops=" + eventLoops;
         } + " handler=" + handler;
     }
 }

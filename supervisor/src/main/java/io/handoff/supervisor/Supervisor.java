@@ -19,6 +19,7 @@ import io.handoff.control.CommandRegistry;
 import io.handoff.control.CommandRegistry.CommandException;
 import io.handoff.control.ControlServer;
 import io.handoff.control.Json;
+import io.handoff.engine.EventLoopEngine;
 import io.handoff.engine.ThreadPoolEngine;
 import io.handoff.engine.VirtualThreadEngine;
 import io.handoff.handler.Handler;
@@ -134,6 +135,7 @@ public final class Supervisor {
             s.put("dispatch", config.dispatch().flag());
         }
         if (config.model() == ServeConfig.Model.threads) s.put("threads", config.threads());
+        if (config.model() == ServeConfig.Model.events) s.put("event_loops", config.eventLoops());
         s.putAll(model.counters());
         s.put("workers", model.workerStatus());
         return s;
@@ -152,6 +154,7 @@ public final class Supervisor {
             case fork -> new ForkModel(config, listeners, events);
             case threads -> new InProcessModel(config, listeners, new ThreadPoolEngine(handler, config.threads()));
             case virtual -> new InProcessModel(config, listeners, new VirtualThreadEngine(handler));
+            case events -> new InProcessModel(config, listeners, new EventLoopEngine(handler, config.eventLoops()));
         };
         long bootDeadline = System.nanoTime() + config.bootTimeout().multipliedBy(3).toNanos();
         boolean announced = false;

@@ -6,9 +6,10 @@ import java.nio.file.Path;
 /**
  * A small HTTP/1.1 server: GET and HEAD, keep-alive and pipelining, {@code hello\n} at {@code /}, and with a root
  * directory the files under it (never anything outside it). Everything per connection lives in an
- * {@link HttpSession}; this object only holds configuration, so it is safe to share between connections.
+ * {@link HttpSession} (blocking) or an {@link HttpEventSession} (event loop); this object only holds configuration,
+ * so it is safe to share between connections.
  */
-public final class HttpHandler implements Handler {
+public final class HttpHandler implements Handler, EventHandler {
     private final StaticFiles files;
 
     /** @param root the directory to serve files from, or null to answer hello only */
@@ -25,4 +26,7 @@ public final class HttpHandler implements Handler {
     public void handle(Connection connection) throws IOException {
         new HttpSession(connection.channel(), files, connection::isDraining).run();
     }
+
+    @Override
+    public EventSession open(EventConnection connection) { return new HttpEventSession(files); }
 }

@@ -4,10 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.FileSystemException;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.StandardOpenOption;
 
 /** One connection's HTTP/1.1 exchange: parse, answer, repeat while the connection stays open. Not thread-safe. */
 final class HttpSession {
@@ -16,13 +12,11 @@ final class HttpSession {
     private static final int MAX_READ_BUFFER = Integer.highestOneBit(HttpRequestParser.MAX_HEAD - 1) << 1;
     /** Pipelined responses are written once this many bytes are held back, even with more requests buffered. */
     private static final int FLUSH_AT = 32 * 1024;
-    /** Files up to this size ride in the same write as their head; bigger ones are streamed from the file. */
-    private static final int INLINE_FILE = 16 * 1024;
 
     private final SocketChannel channel;
-    private final StaticFiles files;
     private final HttpRequestParser parser = new HttpRequestParser();
     private final ResponseBuffer out = new ResponseBuffer(4 * 1024);
+    private final HttpResponder responder;
     private byte[] in = new byte[INITIAL_READ_BUFFER];
     private ByteBuffer inView = ByteBuffer.wrap(in);
     /** Unconsumed input is {@code in[start, end)}. */
@@ -35,8 +29,8 @@ final class HttpSession {
 
     HttpSession(SocketChannel channel, StaticFiles files, java.util.function.BooleanSupplier draining) {
         this.channel = channel;
-        this.files = files;
         this.draining = draining;
+        this.responder = new HttpResponder(files, parser, out);
     }
 
     void run() throws IOException {
@@ -59,7 +53,9 @@ final class HttpSession {
                     return;
                 }
                 case COMPLETE -> {
-                    boolean keepAlive = respond();
+                    boolean keepAlive = responder.respond(in, draining.getAsBoolean());
+                    HttpResponder.FileBody body = responder.takeBody();
+                    if (body != null) sendBody(body);
                     start += parser.consumed();
                     discard = parser.contentLength();
                     parser.reset();
@@ -111,49 +107,9 @@ final class HttpSession {
         return true;
     }
 
-    /** Answers the request the parser just completed. @return whether the connection stays open */
-    private boolean respond() throws IOException {
-        // A draining server answers the request it has, then lets the client reconnect to a worker that stays.
-        boolean keepAlive = parser.keepAlive() && !draining.getAsBoolean();
-        boolean head = parser.method() == HttpRequestParser.Method.HEAD;
-        int ps = parser.pathStart();
-        int pe = parser.pathEnd();
-        boolean slash = pe == ps || (pe - ps == 1 && in[ps] == '/');
-        if (files == null) {
-            if (slash) {
-                hello(head, keepAlive);
-            } else {
-                error(404, head, keepAlive);
-            }
-            return keepAlive;
-        }
-        StaticFiles.Lookup found = slash ? files.index() : files.find(in, ps, pe);
-        if (found.file() != null) return sendFile(found, head, keepAlive);
-        if (found.status() == 200) {
-            hello(head, keepAlive);
-            return keepAlive;
-        }
-        // A path we cannot even decode is a malformed request; a missing or forbidden file is an ordinary answer.
-        if (found.status() == 400) keepAlive = false;
-        error(found.status(), head, keepAlive);
-        return keepAlive;
-    }
-
-    private void hello(boolean head, boolean keepAlive) {
-        out.put(HttpResponses.HELLO_HEAD);
-        endHead(keepAlive);
-        if (!head) out.put(HttpResponses.HELLO_BODY);
-    }
-
-    private void error(int status, boolean head, boolean keepAlive) {
-        out.put(HttpResponses.errorHead(status));
-        endHead(keepAlive);
-        if (!head) out.put(HttpResponses.errorBody(status));
-    }
-
     /** A protocol error: answer, then close, since we can no longer tell where the next request would start. */
     private void fail(int status) throws IOException {
-        error(status, false, false);
+        responder.fail(status);
         out.flush(channel);
         try {
             // FIN right after the answer, so the client sees it even if the caller is slow to close.
@@ -163,59 +119,18 @@ final class HttpSession {
         }
     }
 
-    private void endHead(boolean keepAlive) {
-        if (!keepAlive) {
-            out.put(HttpResponses.CONNECTION_CLOSE);
-        } else if (parser.minorVersion() == 0) {
-            out.put(HttpResponses.CONNECTION_KEEP_ALIVE);
-        }
-        out.put(HttpDate.line());
-        out.put(HttpResponses.CRLF);
-    }
-
-    private boolean sendFile(StaticFiles.Lookup found, boolean head, boolean keepAlive) throws IOException {
-        FileChannel file;
-        try {
-            // NOFOLLOW: the path is already real; a symlink appearing there since is a swap, not a file to serve.
-            file = FileChannel.open(found.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-            error(404, head, keepAlive);
-            return keepAlive;
-        } catch (FileSystemException e) {
-            // Access denied, or ELOOP because of the NOFOLLOW above.
-            error(403, head, keepAlive);
-            return keepAlive;
-        }
-        try (file) {
-            long size = file.size();
-            int mark = out.size();
-            out.put(HttpResponses.OK);
-            out.put(HttpResponses.SERVER);
-            out.put(found.contentType());
-            out.put(HttpResponses.CONTENT_LENGTH);
-            out.putDecimal(size);
-            out.put(HttpResponses.CRLF);
-            endHead(keepAlive);
-            if (head) return keepAlive;
-            if (size <= INLINE_FILE) {
-                if (!out.putFile(file, (int) size)) {
-                    // The file shrank under us; the head already promises more, so take it back.
-                    out.truncate(mark);
-                    error(500, false, false);
-                    return false;
-                }
-                return keepAlive;
-            }
+    /** A large file's body, after the head and everything buffered before it. */
+    private void sendBody(HttpResponder.FileBody body) throws IOException {
+        try (FileChannel file = body.file()) {
             out.flush(channel);
             long position = 0;
-            while (position < size) {
-                long n = file.transferTo(position, size - position, channel);
+            while (position < body.size()) {
+                long n = file.transferTo(position, body.size() - position, channel);
                 if (n <= 0 && position >= file.size()) {
-                    throw new IOException("file shrank while being sent: " + found.file());
+                    throw new IOException("file shrank while being sent: " + body.path());
                 }
                 position += n;
             }
-            return keepAlive;
         }
     }
 }

@@ -57,6 +57,11 @@ final class ResponseBuffer {
         return true;
     }
 
+    /** The bytes held, as a buffer to write from (valid until the next put); {@link #clear} once they are taken. */
+    ByteBuffer contents() { return view.clear().limit(size); }
+
+    void clear() { size = 0; }
+
     /** Writes everything buffered, however many writes the kernel needs. */
     void flush(SocketChannel channel) throws IOException {
         if (size == 0) return;

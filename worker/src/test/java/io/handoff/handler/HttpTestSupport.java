@@ -29,10 +29,14 @@ final class HttpTestSupport {
 
     private HttpTestSupport() {}
 
-    /** Accepts on 127.0.0.1, one virtual thread per connection, as the virtual-thread engine does. */
+    /**
+     * Accepts on 127.0.0.1, one virtual thread per connection, as the virtual-thread engine does; or hands every
+     * connection to an engine (the event loop), which then owns it.
+     */
     static final class Server implements AutoCloseable {
         private final ServerSocketChannel server;
         private final Handler handler;
+        private final io.handoff.engine.Engine engine;
         private final Thread acceptor;
         private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
         final AtomicInteger accepted = new AtomicInteger();
@@ -40,8 +44,13 @@ final class HttpTestSupport {
         /** What handle() threw, per connection that threw. */
         final List<Throwable> thrown = new CopyOnWriteArrayList<>();
 
-        Server(Handler handler) throws IOException {
+        Server(Handler handler) throws IOException { this(handler, null); }
+
+        Server(io.handoff.engine.Engine engine) throws IOException { this(null, engine); }
+
+        private Server(Handler handler, io.handoff.engine.Engine engine) throws IOException {
             this.handler = handler;
+            this.engine = engine;
             this.server = ServerSocketChannel.open();
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             this.acceptor = Thread.ofVirtual().name("test-acceptor").start(this::acceptLoop);
@@ -60,7 +69,7 @@ final class HttpTestSupport {
         /** Waits until {@code n} connections have been fully handled. */
         void awaitFinished(int n) throws InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
-            while (finished.get() < n) {
+            while ((engine != null ? engine.served() : finished.get()) < n) {
                 if (System.nanoTime() > deadline) throw new AssertionError("handler still running after timeout");
                 Thread.sleep(5);
             }
@@ -84,6 +93,10 @@ final class HttpTestSupport {
                     return;
                 }
                 accepted.incrementAndGet();
+                if (engine != null) {
+                    engine.serve(ch);
+                    continue;
+                }
                 open.add(ch);
                 Thread.ofVirtual().start(() -> {
                     try (ch) {
@@ -102,6 +115,13 @@ final class HttpTestSupport {
         public void close() throws IOException {
             server.close();
             for (SocketChannel ch : open) ch.close();
+            if (engine != null) {
+                try {
+                    engine.shutdown(java.time.Duration.ZERO);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             try {
                 acceptor.join(TIMEOUT_MILLIS);
             } catch (InterruptedException e) {
