@@ -47,6 +47,31 @@ class ForkModelTest extends ModelContractTest {
         assertTrue(s.log().lines().noneMatch(l -> l.contains("ERROR")), s.log());
     }
 
+    /** A burst of a thousand connects at once, drained in batches by the supervisor, is served in full. */
+    @Test
+    void aBurstOfAThousandConnectsToOneWorkerIsServedInFull() throws Exception {
+        List<java.nio.channels.SocketChannel> clients = new java.util.ArrayList<>();
+        try (ServerProcess s = ServerProcess.serve("--model", "fork", "--workers", "1", "--handler", "hello",
+                "--bind", "127.0.0.1:0", "--backlog", "4096")) {
+            for (int i = 0; i < 1000; i++) {
+                java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open();
+                c.configureBlocking(false);
+                c.connect(new java.net.InetSocketAddress("127.0.0.1", s.port(0)));
+                clients.add(c);
+            }
+            for (java.nio.channels.SocketChannel c : clients) {
+                c.configureBlocking(true);
+                c.finishConnect();
+                c.socket().setSoTimeout(20_000);
+                String greeting = new String(c.socket().getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertEquals("Hello 127.0.0.1\n", greeting);
+            }
+            assertTrue(s.log().lines().noneMatch(l -> l.contains("ERROR")), s.log());
+        } finally {
+            for (var c : clients) c.close();
+        }
+    }
+
     @Test
     void aKilledWorkerIsReplacedAndTheReplacementServes() throws Exception {
         ServerProcess s = serve("--handler", "hello", "--bind", "127.0.0.1:0");

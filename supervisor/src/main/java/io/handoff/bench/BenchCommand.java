@@ -35,7 +35,9 @@ import picocli.CommandLine.Option;
             "With --target, measure an already-running server (e.g. nginx) with the same load."})
 public final class BenchCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(BenchCommand.class);
-    private static final Set<String> MODELS = Set.of("fork", "threads", "virtual");
+    /** Every value serve's --model takes, from the one enum that defines them. */
+    private static final Set<String> MODELS = java.util.Arrays.stream(io.handoff.supervisor.ServeConfig.Model.values())
+            .map(Enum::name).collect(java.util.stream.Collectors.toUnmodifiableSet());
     private static final int MAX_CONNECTIONS = 100_000;
 
     @CommandLine.Spec
@@ -143,7 +145,7 @@ public final class BenchCommand implements Callable<Integer> {
         } else {
             modelList = parse("--models", () -> Args.splitList(models));
             for (String m : modelList) {
-                require(MODELS.contains(m), "--models: unknown model '" + m + "' (fork, threads or virtual)");
+                require(MODELS.contains(m), "--models: unknown model '" + m + "' (one of " + String.join(", ", new java.util.TreeSet<>(MODELS)) + ")");
             }
             require(new HashSet<>(modelList).size() == modelList.size(), "--models: '" + models + "' repeats a model");
         }

@@ -41,6 +41,8 @@ public final class Dispatcher implements Distribution {
     private final List<Listener> listeners;
     private final Supplier<WorkerProcess[]> readyWorkers;
     private final Balancer balancer;
+    /** Told when the loop dies: the supervisor must stop rather than keep clients waiting in the backlog. */
+    private final Runnable onFailure;
     private final Selector selector;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final ConcurrentLinkedQueue<Pending> rerouted = new ConcurrentLinkedQueue<>();
@@ -52,8 +54,10 @@ public final class Dispatcher implements Distribution {
 
     private record Pending(Fd fd, Family family) {}
 
-    public Dispatcher(List<Listener> listeners, Supplier<WorkerProcess[]> readyWorkers, Balancer balancer)
+    public Dispatcher(List<Listener> listeners, Supplier<WorkerProcess[]> readyWorkers, Balancer balancer,
+            Runnable onFailure)
             throws IOException {
+        this.onFailure = onFailure;
         this.listeners = listeners;
         this.readyWorkers = readyWorkers;
         this.balancer = balancer;
@@ -88,6 +92,7 @@ public final class Dispatcher implements Distribution {
         try {
             while (running) {
                 selector.select(pending.isEmpty() && !closing ? 0 : RETRY_MILLIS);
+                // (Fail loudly below rather than limp: a dispatcher that stopped would leave every client waiting.)
                 if (closing && stopAccepting()) break;
                 for (Pending p; (p = rerouted.poll()) != null; ) pending.add(p);
                 Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
@@ -100,7 +105,10 @@ public final class Dispatcher implements Distribution {
                 pauseAcceptingWhileFull();
             }
         } catch (IOException | RuntimeException e) {
-            if (running) log.error("dispatcher failed; no connections are handed over any more", e);
+            if (running) {
+                log.error("dispatcher failed; stopping the supervisor, as no connection could be handed over", e);
+                onFailure.run();
+            }
         }
     }
 
@@ -154,9 +162,16 @@ public final class Dispatcher implements Distribution {
             batches[best].add(pending.poll());
         }
         for (int i = 0; i < n; i++) {
-            if (batches[i] != null && !send(workers[i], batches[i])) {
-                // Back to the front, in order: the next round tries another worker.
-                for (int j = batches[i].size() - 1; j >= 0; j--) pending.addFirst(batches[i].get(j));
+            List<Pending> batch = batches[i];
+            if (batch == null) continue;
+            // One message carries at most 253 fds; a worker may have been given more than that this round.
+            for (int from = 0; from < batch.size(); from += UnixLink.MAX_FDS) {
+                List<Pending> chunk = batch.subList(from, Math.min(batch.size(), from + UnixLink.MAX_FDS));
+                if (!send(workers[i], chunk)) {
+                    // This chunk and the rest back to the front, in order: the next round tries another worker.
+                    for (int j = batch.size() - 1; j >= from; j--) pending.addFirst(batch.get(j));
+                    break;
+                }
             }
         }
     }

@@ -14,6 +14,9 @@ sealed interface Event {
 
     record WorkerExited(WorkerProcess worker, int exitValue) implements Event {}
 
+    /** Something the supervisor cannot serve without broke: stop with a failure status. */
+    record Fatal(String message) implements Event {}
+
     /** A control command; the loop runs it and completes {@code answer}. */
     record Command(List<String> words, CompletableFuture<Map<String, Object>> answer) implements Event {}
 }

@@ -70,8 +70,8 @@ final class ForkModel implements ServingModel, PoolEvents {
         try {
             pool.start();
             distribution = switch (config.dispatch()) {
-                case HANDOFF -> new Dispatcher(listeners, pool::ready, new LeastLoaded());
-                case ROUND_ROBIN -> new Dispatcher(listeners, pool::ready, new RoundRobin());
+                case HANDOFF -> new Dispatcher(listeners, pool::ready, new LeastLoaded(), this::dispatcherFailed);
+                case ROUND_ROBIN -> new Dispatcher(listeners, pool::ready, new RoundRobin(), this::dispatcherFailed);
                 case SHARED -> new SharedListeners(listeners);
             };
         } catch (IOException e) {
@@ -305,6 +305,8 @@ final class ForkModel implements ServingModel, PoolEvents {
         pool.close();
         return graceful;
     }
+
+    private void dispatcherFailed() { events.add(new Event.Fatal("the dispatcher failed (see the error above)")); }
 
     // PoolEvents: called on pool threads; only enqueue or hand data to the dispatcher.
 

@@ -197,6 +197,7 @@ public final class Supervisor {
     private void handle(Event event) throws ServingModel.StartupException {
         switch (event) {
             case Event.Signal s -> onSignal(s.name());
+            case Event.Fatal f -> throw new ServingModel.StartupException(f.message(), EXIT_FAILURE);
             case Event.Command c -> {
                 replies.drainPermits();
                 c.answer().complete(commands.execute(c.words()));

@@ -5,6 +5,7 @@ import java.net.StandardProtocolFamily;
 import java.util.List;
 
 import io.handoff.unix.Fd;
+import io.handoff.unix.UnixLink;
 
 /**
  * The handoff protocol between supervisor and worker. Every message is one frame; the three that carry fds
@@ -20,6 +21,7 @@ public sealed interface Message {
     record Handoff(long seq, List<Family> families, List<Fd> fds) implements Message {
         public Handoff {
             if (families.size() != fds.size()) throw new IllegalArgumentException("families and fds differ in count");
+            if (fds.size() > UnixLink.MAX_FDS) throw new IllegalArgumentException("at most 253 fds per handoff");
         }
     }
 
