@@ -146,6 +146,7 @@ class ControlSocketTest extends OneServerTest {
             String summary = load.stop();
             assertEquals(0, load.failed.get(), summary);
             assertEquals(0, load.refused.get(), summary);
+            assertEquals(0, load.resetUnanswered.get(), summary);
             assertTrue(load.ok.get() > 1000, summary);
             System.out.println("reload under load: " + summary);
         }

@@ -50,6 +50,7 @@ public final class Dispatcher implements Distribution {
     private volatile boolean running = true;
     private volatile long flushDeadline;
     private volatile boolean closing;
+    private boolean listenersClosed;
     private Thread thread;
 
     private record Pending(Fd fd, Family family) {}
@@ -114,8 +115,16 @@ public final class Dispatcher implements Distribution {
 
     /** Returns true when the loop may end: listeners closed and nothing left to hand over (or out of time). */
     private boolean stopAccepting() {
-        for (SelectionKey key : selector.keys()) key.cancel();
-        listeners.forEach(Listener::close);
+        if (!listenersClosed) {
+            // Take what the kernel already queued before closing: closing a listener resets its queued connections.
+            listeners.forEach(l -> Sockets.stopAdmitting(l.channel()));
+            for (SelectionKey key : selector.keys()) {
+                if (key.isValid()) acceptFrom((Listener) key.attachment());
+                key.cancel();
+            }
+            listeners.forEach(Listener::close);
+            listenersClosed = true;
+        }
         for (Pending p; (p = rerouted.poll()) != null; ) pending.add(p);
         if (!pending.isEmpty()) dispatchPending();
         return pending.isEmpty() || System.nanoTime() > flushDeadline;

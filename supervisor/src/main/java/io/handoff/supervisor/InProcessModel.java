@@ -29,6 +29,7 @@ final class InProcessModel implements ServingModel {
     private final List<Listener> listeners;
     private final Engine engine;
     private final List<Thread> acceptors = new ArrayList<>();
+    private volatile boolean stopping;
 
     InProcessModel(ServeConfig config, List<Listener> listeners, Engine engine) {
         this.config = config;
@@ -71,6 +72,45 @@ final class InProcessModel implements ServingModel {
                 continue;
             }
             engine.serve(ch);
+            if (stopping) {
+                takeQueued(listener);
+                return;
+            }
+        }
+    }
+
+    /**
+     * At stop: takes every connection the kernel already completed and queued on the listener, so that closing it
+     * resets none of them (a client there has sent its request and expects an answer).
+     */
+    private void takeQueued(Listener listener) {
+        try {
+            listener.channel().configureBlocking(false);
+            for (SocketChannel ch; (ch = listener.channel().accept()) != null; ) {
+                ch.configureBlocking(true);
+                engine.awaitSlot();
+                engine.serve(ch);
+            }
+        } catch (IOException | InterruptedException e) {
+            log.debug("stopped taking queued connections on {}: {}", listener.describe(), e.toString());
+        }
+    }
+
+    /** A throwaway connect that makes an acceptor blocked in accept() return, so it sees the stop. */
+    private static void wake(Listener listener) {
+        try {
+            java.net.SocketAddress local = listener.channel().getLocalAddress();
+            if (local instanceof java.net.InetSocketAddress inet && inet.getAddress().isAnyLocalAddress()) {
+                local = new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), inet.getPort());
+            }
+            // Non-blocking: with the backlog shrunk the SYN may be dropped, and a blocking connect would wait for
+            // retries; an acceptor blocked in accept() has an empty queue, so the handshake completes at once.
+            try (SocketChannel ch = SocketChannel.open()) {
+                ch.configureBlocking(false);
+                ch.connect(local);
+            }
+        } catch (IOException | RuntimeException e) {
+            // the acceptor is not blocked in accept (e.g. waiting for a slot); it sees the flag on its own
         }
     }
 
@@ -89,6 +129,18 @@ final class InProcessModel implements ServingModel {
 
     @Override
     public boolean stop(Duration grace) {
+        // Drain first, then close: closing a listener resets every connection still queued on it.
+        stopping = true;
+        listeners.forEach(l -> io.handoff.unix.Sockets.stopAdmitting(l.channel()));
+        engine.startDraining();
+        listeners.forEach(InProcessModel::wake);
+        for (Thread t : acceptors) {
+            try {
+                t.join(3000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         listeners.forEach(Listener::close);
         for (Thread t : acceptors) t.interrupt();
         try {

@@ -25,6 +25,12 @@ public interface Engine {
     /** Serves connections accepted from now on with {@code handler} (a reload); open ones keep theirs. */
     void handler(io.handoff.handler.Handler handler);
 
+    /**
+     * From now on handlers see {@link io.handoff.handler.Connection#isDraining()} (keep-alive answers say Connection:
+     * close), while the engine still takes the connections its listeners had already queued.
+     */
+    void startDraining();
+
     /** Connections being served right now. */
     int open();
 

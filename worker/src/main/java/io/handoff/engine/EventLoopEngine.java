@@ -109,6 +109,9 @@ public final class EventLoopEngine implements Engine {
     boolean isDraining() { return draining; }
 
     @Override
+    public void startDraining() { draining = true; }
+
+    @Override
     public void handler(Handler handler) { this.handler = eventForm(handler); }
 
     @Override

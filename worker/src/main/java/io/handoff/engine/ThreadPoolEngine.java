@@ -54,6 +54,9 @@ public final class ThreadPoolEngine implements Engine {
     public void handler(Handler handler) { runner.handler(handler); }
 
     @Override
+    public void startDraining() { runner.startDraining(); }
+
+    @Override
     public int open() { return runner.open(); }
 
     @Override

@@ -34,6 +34,9 @@ public final class VirtualThreadEngine implements Engine {
     public void handler(Handler handler) { runner.handler(handler); }
 
     @Override
+    public void startDraining() { runner.startDraining(); }
+
+    @Override
     public int open() { return runner.open(); }
 
     @Override

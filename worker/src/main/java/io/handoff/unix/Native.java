@@ -46,6 +46,9 @@ final class Native {
         @SaveError
         int poll(byte[] fds, long nfds, int timeout);
 
+        @SaveError
+        int listen(int sockfd, int backlog);
+
         int getpid();
 
         int geteuid();

@@ -230,6 +230,15 @@ public final class Sockets {
     /** A listening socket inherited from the service manager. */
     public record Inherited(int fd, ServerSocketChannel channel, ProtocolFamily family) {}
 
+    /**
+     * Stops a listening socket from admitting new connections while keeping the ones it already queued: listen(2)
+     * again with a backlog of 0, so the kernel drops new SYNs (the client retries, and meets the closed port) instead
+     * of completing handshakes that closing the listener would then reset. Best effort: a failure changes nothing.
+     */
+    public static void stopAdmitting(ServerSocketChannel listener) {
+        if (listener.isOpen()) Native.libc().listen(fdVal(listener), 0);
+    }
+
     /** This process's effective uid. */
     public static int geteuid() { return Native.libc().geteuid(); }
 
