@@ -98,16 +98,7 @@ final class ServerProcess implements AutoCloseable {
 
     /** The JVM command that runs the CLI: this JDK, this classpath, the launcher's flags. */
     static List<String> javaCommand() {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of("-XX:+UseSerialGC", "-Xmx256m", "-XX:-UsePerfData",
-                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.base/java.io=ALL-UNNAMED",
-                "--enable-native-access=ALL-UNNAMED"));
-        if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add("io.handoff.cli.Main");
-        return cmd;
+        return new ArrayList<>(io.handoff.process.SupervisorCommand.java());
     }
 
     /** Runs {@code handoff ARGS} to completion (bounded) and returns its exit status and output. */

@@ -5,10 +5,8 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
@@ -43,19 +41,11 @@ final class BenchServer {
     }
 
     /**
-     * The JVM command for {@code handoff serve}: this JDK and classpath, and the launcher's flags (a fixed heap, so
-     * RSS figures compare across models; the JDK internals the fd adoption needs).
+     * The JVM command for {@code handoff serve}: this JDK and classpath, and the launcher's flags (the same heap
+     * limits for every model, so RSS figures compare).
      */
     static List<String> serveCommand(String model, Workload handler, Integer workers) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of("-XX:+UseSerialGC", "-Xmx512m", "-XX:-UsePerfData",
-                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.base/java.io=ALL-UNNAMED",
-                "--enable-native-access=ALL-UNNAMED"));
-        if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add("io.handoff.cli.Main");
+        List<String> cmd = io.handoff.process.SupervisorCommand.java();
         cmd.addAll(List.of("serve", "--model", model, "--handler", handler.name(), "--bind", "127.0.0.1:0",
                 "--backlog", "4096"));
         if (workers != null) cmd.addAll(List.of("--workers", Integer.toString(workers)));
