@@ -228,7 +228,8 @@ class BenchCommandTest {
             Set<Long> started = new TreeSet<>();
             p.descendants().forEach(h -> started.add(h.pid()));
             assertTrue(started.size() >= 2, "a server and its worker: " + started);
-            new ProcessBuilder("kill", "-s", "INT", Long.toString(p.pid())).inheritIO().start().waitFor();
+            new ProcessBuilder("kill", "-s", "INT", Long.toString(p.pid())).inheritIO().start()
+                    .waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
             assertTrue(p.waitFor(20, TimeUnit.SECONDS), "bench did not exit on SIGINT");
             assertAllDead(started, Duration.ofSeconds(5));
         } finally {

@@ -90,27 +90,7 @@ final class Json {
         }
     }
 
-    static void string(StringBuilder sb, CharSequence s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    // Control characters must be escaped; U+2028/2029 too, so the file is also valid JavaScript.
-                    if (c < 0x20 || c == '\u2028' || c == '\u2029') sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        sb.append('"');
-    }
+    static void string(StringBuilder sb, CharSequence s) { io.handoff.control.Json.quote(sb, s); }
 
     private static void indent(StringBuilder sb, int depth) {
         sb.append("  ".repeat(depth));

@@ -60,7 +60,10 @@ public final class Json {
         }
     }
 
-    private static void string(String s, StringBuilder sb) {
+    private static void string(String s, StringBuilder sb) { quote(sb, s); }
+
+    /** Appends {@code s} as a JSON string literal (also valid JavaScript: U+2028/2029 are escaped). */
+    public static void quote(StringBuilder sb, CharSequence s) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -70,8 +73,10 @@ public final class Json {
                 case '\n' -> sb.append("\\n");
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
+                case '\b' -> sb.append("\\b");
+                case '\f' -> sb.append("\\f");
                 default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
+                    if (c < 0x20 || c == '\u2028' || c == '\u2029') sb.append(String.format("\\u%04x", (int) c));
                     else sb.append(c);
                 }
             }

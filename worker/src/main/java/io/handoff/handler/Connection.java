@@ -46,7 +46,10 @@ public final class Connection implements Closeable {
     public boolean isLocal() { return !(remote instanceof InetSocketAddress); }
 
     /** The client's IP address as text ("127.0.0.1", "::1"), or "local" for a Unix-domain client. */
-    public String clientName() {
+    public String clientName() { return clientName(remote); }
+
+    /** What {@link #clientName()} says for a peer address; shared with the event-loop connections. */
+    public static String clientName(SocketAddress remote) {
         if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
             return inet.getAddress().getHostAddress();
         }

@@ -23,12 +23,7 @@ public interface EventConnection {
     default boolean isLocal() { return !(remoteAddress() instanceof InetSocketAddress); }
 
     /** The client's IP address as text ("127.0.0.1", "0:0:0:0:0:0:0:1"), or "local" for a Unix-domain client. */
-    default String clientName() {
-        if (remoteAddress() instanceof InetSocketAddress inet && inet.getAddress() != null) {
-            return inet.getAddress().getHostAddress();
-        }
-        return "local";
-    }
+    default String clientName() { return Connection.clientName(remoteAddress()); }
 
     /**
      * True once the server is stopping or reloading. A protocol that serves several requests on one connection
