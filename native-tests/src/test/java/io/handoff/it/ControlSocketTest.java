@@ -211,13 +211,16 @@ class ControlSocketTest extends OneServerTest {
         Path logFile = tmp.resolve("handoff.log");
         start("--log-file", logFile.toString());
         assertTrue(Files.readString(logFile).contains("listening on"), "supervisor logs to the file");
+        // A worker's own "ready" line can land a moment after the supervisor's "listening on".
+        server.awaitLog(l -> l.contains("[worker-1]"), Duration.ofSeconds(10));
         assertTrue(Files.readString(logFile).contains("[worker-1]"), "workers log to the same file");
         Path rotated = tmp.resolve("handoff.log.1");
         Files.move(logFile, rotated);
         assertEquals(true, Control.send(control(), "reopen-logs").get("ok"));
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < deadline && !(Files.exists(logFile)
-                && Files.readString(logFile).contains("[worker-2]") && Files.readString(logFile).contains("[supervisor]"))) {
+                && Files.readString(logFile).contains("[worker-1]") && Files.readString(logFile).contains("[worker-2]")
+                && Files.readString(logFile).contains("[supervisor]"))) {
             Thread.sleep(50);
         }
         String fresh = Files.readString(logFile);
