@@ -44,6 +44,7 @@ public final class Listener implements Closeable {
         try {
             List<Listener> out = new java.util.ArrayList<>();
             for (Sockets.Inherited s : Sockets.inheritedListeners(count)) {
+                if (s.family() != StandardProtocolFamily.UNIX) Sockets.setNoDelay(s.channel());
                 out.add(new Listener(new BindAddress("fd:" + s.fd(), null), s.channel(), s.family(), null, true));
             }
             return out;
@@ -77,6 +78,7 @@ public final class Listener implements Closeable {
             ch = ServerSocketChannel.open(family);
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             ch.bind(inet, backlog);
+            Sockets.setNoDelay(ch);
             return new Listener(bind, ch, family, null, false);
         } catch (BindException e) {
             close(ch);

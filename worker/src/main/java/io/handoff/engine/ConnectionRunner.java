@@ -1,7 +1,6 @@
 package io.handoff.engine;
 
 import java.io.IOException;
-import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SocketChannel;
 import java.util.Set;
@@ -52,10 +51,7 @@ final class ConnectionRunner {
         threads.add(self);
         Connection connection = null;
         try {
-            if (channel.getRemoteAddress() instanceof java.net.InetSocketAddress) {
-                // Responses are written whole; Nagle would only hold the last segment back for a delayed ACK.
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            }
+            // No setsockopt here: TCP connections inherit TCP_NODELAY from the listener (Sockets.setNoDelay).
             connection = new Connection(channel, this::isDraining);
             Handler h = handler;
             h.handle(connection);

@@ -2,8 +2,6 @@ package io.handoff.engine;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -75,11 +73,8 @@ public final class EventLoopEngine implements Engine {
             return;
         }
         try {
+            // TCP_NODELAY comes with the connection: the listener has it (see Sockets.setNoDelay).
             channel.configureBlocking(false);
-            if (channel.getRemoteAddress() instanceof InetSocketAddress) {
-                // Responses leave whole; Nagle would only hold the last segment back for a delayed ACK.
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            }
         } catch (IOException e) {
             log.debug("connection lost before it was served error={}", e.toString());
             closeUnserved(channel);

@@ -11,6 +11,9 @@ import java.nio.file.Path;
  */
 public final class HttpHandler implements Handler, EventHandler {
     private final StaticFiles files;
+    /** Spare session buffers: enough for the connections that come and go at once in a busy worker. */
+    private final BufferPool inputs = new BufferPool(HttpSession.INITIAL_READ_BUFFER, 64);
+    private final BufferPool outputs = new BufferPool(HttpSession.INITIAL_WRITE_BUFFER, 64);
 
     /** @param root the directory to serve files from, or null to answer hello only */
     public HttpHandler(Path root) throws IOException {
@@ -24,7 +27,12 @@ public final class HttpHandler implements Handler, EventHandler {
 
     @Override
     public void handle(Connection connection) throws IOException {
-        new HttpSession(connection.channel(), files, connection::isDraining).run();
+        HttpSession session = new HttpSession(connection.channel(), files, connection::isDraining, inputs, outputs);
+        try {
+            session.run();
+        } finally {
+            session.release();
+        }
     }
 
     @Override

@@ -7,7 +7,8 @@ import java.nio.channels.SocketChannel;
 
 /** One connection's HTTP/1.1 exchange: parse, answer, repeat while the connection stays open. Not thread-safe. */
 final class HttpSession {
-    private static final int INITIAL_READ_BUFFER = 8 * 1024;
+    static final int INITIAL_READ_BUFFER = 8 * 1024;
+    static final int INITIAL_WRITE_BUFFER = 4 * 1024;
     /** Enough for the largest head the parser accepts, so a full buffer always means an outcome. */
     private static final int MAX_READ_BUFFER = Integer.highestOneBit(HttpRequestParser.MAX_HEAD - 1) << 1;
     /** Pipelined responses are written once this many bytes are held back, even with more requests buffered. */
@@ -15,10 +16,12 @@ final class HttpSession {
 
     private final SocketChannel channel;
     private final HttpRequestParser parser = new HttpRequestParser();
-    private final ResponseBuffer out = new ResponseBuffer(4 * 1024);
+    private final ResponseBuffer out;
     private final HttpResponder responder;
-    private byte[] in = new byte[INITIAL_READ_BUFFER];
-    private ByteBuffer inView = ByteBuffer.wrap(in);
+    private final BufferPool inputs;
+    private final BufferPool outputs;
+    private byte[] in;
+    private ByteBuffer inView;
     /** Unconsumed input is {@code in[start, end)}. */
     private int start;
     private int end;
@@ -27,10 +30,23 @@ final class HttpSession {
     /** True once the server is stopping or reloading: the next response says Connection: close. */
     private final java.util.function.BooleanSupplier draining;
 
-    HttpSession(SocketChannel channel, StaticFiles files, java.util.function.BooleanSupplier draining) {
+    /** Takes its buffers from the pools; {@link #release} gives them back. */
+    HttpSession(SocketChannel channel, StaticFiles files, java.util.function.BooleanSupplier draining,
+            BufferPool inputs, BufferPool outputs) {
         this.channel = channel;
         this.draining = draining;
+        this.inputs = inputs;
+        this.outputs = outputs;
+        this.in = inputs.take();
+        this.inView = ByteBuffer.wrap(in);
+        this.out = new ResponseBuffer(outputs.take());
         this.responder = new HttpResponder(files, parser, out);
+    }
+
+    /** Once the connection is done: the buffers go back to the pools (unless they grew), and this session is spent. */
+    void release() {
+        inputs.give(in);
+        outputs.give(out.array());
     }
 
     void run() throws IOException {

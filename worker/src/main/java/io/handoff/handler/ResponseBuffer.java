@@ -15,9 +15,17 @@ final class ResponseBuffer {
     private int size;
 
     ResponseBuffer(int initialCapacity) {
-        buf = new byte[initialCapacity];
+        this(new byte[initialCapacity]);
+    }
+
+    /** Starts with {@code initial} as its storage (from a {@link BufferPool}); {@link #array()} gives it back. */
+    ResponseBuffer(byte[] initial) {
+        buf = initial;
         view = ByteBuffer.wrap(buf);
     }
+
+    /** The storage now in use: the initial array, or a bigger one if a response outgrew it. */
+    byte[] array() { return buf; }
 
     int size() { return size; }
 

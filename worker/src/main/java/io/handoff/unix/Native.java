@@ -16,11 +16,14 @@ final class Native {
     static final int SOL_SOCKET = 1;
     static final int SCM_RIGHTS = 1;
     static final int SO_PEERCRED = 17;
+    static final int IPPROTO_TCP = 6;
+    static final int TCP_NODELAY = 1;
     static final int MSG_CTRUNC = 0x08;
     static final int MSG_DONTWAIT = 0x40;
     static final int MSG_NOSIGNAL = 0x4000;
     static final int MSG_CMSG_CLOEXEC = 0x40000000;
     static final int SOCK_CLOEXEC = 0x80000;
+    static final int SOCK_NONBLOCK = 0x800;
     static final int SHUT_RDWR = 2;
     static final int POLLHUP = 0x10;
     static final int POLLRDHUP = 0x2000;
@@ -32,6 +35,9 @@ final class Native {
 
         @SaveError
         int getsockopt(int sockfd, int level, int optname, byte[] optval, int[] optlen);
+
+        @SaveError
+        int setsockopt(int sockfd, int level, int optname, int[] optval, int optlen);
 
         @SaveError
         int close(int fd);

@@ -89,7 +89,8 @@ public final class Sockets {
     }
 
     /**
-     * Accepts up to {@code max} pending connections from a non-blocking listening channel as raw, close-on-exec fds,
+     * Accepts up to {@code max} pending connections from a non-blocking listening channel as raw, close-on-exec,
+     * non-blocking fds,
      * without creating a JDK object per connection. Returns how many were added; 0 when none is pending. A connection
      * the client aborted before accept is skipped; fd exhaustion (EMFILE/ENFILE) is thrown after whatever was
      * accepted so far has been added to {@code out}.
@@ -98,7 +99,9 @@ public final class Sockets {
         int lfd = fdVal(listener);
         int accepted = 0;
         while (accepted < max) {
-            int fd = Native.libc().accept4(lfd, null, null, Native.SOCK_CLOEXEC);
+            // Non-blocking from the start: a virtual thread serves it, and the JDK would otherwise set the flag with
+            // a second fcntl on its first read. The JDK's blocking mode copes with the flag on platform threads too.
+            int fd = Native.libc().accept4(lfd, null, null, Native.SOCK_CLOEXEC | Native.SOCK_NONBLOCK);
             if (fd >= 0) {
                 out.add(new Fd(fd));
                 accepted++;
@@ -237,6 +240,17 @@ public final class Sockets {
      */
     public static void stopAdmitting(ServerSocketChannel listener) {
         if (listener.isOpen()) Native.libc().listen(fdVal(listener), 0);
+    }
+
+    /**
+     * Sets TCP_NODELAY on a TCP listening socket. Linux copies it into every connection accepted from it, by any
+     * process: workers and engines then need no setsockopt per connection. Responses are written whole, so Nagle
+     * would only hold a response's last segment back until the client's delayed ACK.
+     */
+    public static void setNoDelay(ServerSocketChannel listener) throws NativeException {
+        if (Native.libc().setsockopt(fdVal(listener), Native.IPPROTO_TCP, Native.TCP_NODELAY, new int[] {1}, 4) < 0) {
+            throw new NativeException("setsockopt(TCP_NODELAY)", Native.libcErrno());
+        }
     }
 
     /** This process's effective uid. */

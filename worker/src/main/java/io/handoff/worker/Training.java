@@ -47,6 +47,7 @@ final class Training {
                 ServerSocketChannel tcp = ServerSocketChannel.open(StandardProtocolFamily.INET)) {
             rendezvous.bind(UnixDomainSocketAddress.of(path));
             tcp.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            Sockets.setNoDelay(tcp);
             SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
             c.connect(UnixDomainSocketAddress.of(path));
             try (MessageLink worker = new MessageLink(UnixLink.of(Sockets.detach(c)));
