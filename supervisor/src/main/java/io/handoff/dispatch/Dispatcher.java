@@ -17,6 +17,7 @@ import io.handoff.listen.Listener;
 import io.handoff.process.WorkerProcess;
 import io.handoff.protocol.Message.Family;
 import io.handoff.protocol.Message.Handoff;
+import io.handoff.protocol.Message.Refused;
 import io.handoff.unix.Fd;
 import io.handoff.unix.NativeException;
 import io.handoff.unix.Sockets;
@@ -46,14 +47,16 @@ public final class Dispatcher implements Distribution {
     private final Selector selector;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final ConcurrentLinkedQueue<Pending> rerouted = new ConcurrentLinkedQueue<>();
-    private final List<Fd> acceptBuffer = new ArrayList<>();
+    private final Sockets.BatchAcceptor acceptor = new Sockets.BatchAcceptor();
+    private final List<Fd> acceptedFds = new ArrayList<>();
+    private final List<byte[]> acceptedPeers = new ArrayList<>();
     private volatile boolean running = true;
     private volatile long flushDeadline;
     private volatile boolean closing;
     private boolean listenersClosed;
     private Thread thread;
 
-    private record Pending(Fd fd, Family family) {}
+    private record Pending(Fd fd, Family family, byte[] peer) {}
 
     public Dispatcher(List<Listener> listeners, Supplier<WorkerProcess[]> readyWorkers, Balancer balancer,
             Runnable onFailure)
@@ -84,8 +87,10 @@ public final class Dispatcher implements Distribution {
 
     /** Connections a worker gave back: they go to another worker. Takes ownership of the fds. */
     @Override
-    public void reroute(List<Fd> fds, List<Family> families) {
-        for (int i = 0; i < fds.size(); i++) rerouted.add(new Pending(fds.get(i), families.get(i)));
+    public void reroute(Refused r) {
+        for (int i = 0; i < r.fds().size(); i++) {
+            rerouted.add(new Pending(r.fds().get(i), r.families().get(i), r.peers().get(i)));
+        }
         selector.wakeup();
     }
 
@@ -134,14 +139,17 @@ public final class Dispatcher implements Distribution {
         Family family = Family.of(listener.family());
         int room = MAX_PENDING - pending.size();
         if (room <= 0) return;
-        acceptBuffer.clear();
+        acceptedFds.clear();
+        acceptedPeers.clear();
         try {
-            Sockets.acceptBatch(listener.channel(), acceptBuffer, room);
+            acceptor.accept(listener.channel(), acceptedFds, acceptedPeers, room);
         } catch (NativeException e) {
             // EMFILE and friends: the connection stays in the backlog; retry after the pending ones went out.
             log.warn("accept failed on {} error={}", listener.describe(), e.getMessage());
         }
-        for (Fd fd : acceptBuffer) pending.add(new Pending(fd, family));
+        for (int i = 0; i < acceptedFds.size(); i++) {
+            pending.add(new Pending(acceptedFds.get(i), family, acceptedPeers.get(i)));
+        }
     }
 
     private void pauseAcceptingWhileFull() {
@@ -188,16 +196,18 @@ public final class Dispatcher implements Distribution {
     private boolean send(WorkerProcess worker, List<Pending> batch) {
         List<Fd> fds = new ArrayList<>(batch.size());
         List<Family> families = new ArrayList<>(batch.size());
+        List<byte[]> peers = new ArrayList<>(batch.size());
         for (Pending p : batch) {
             fds.add(p.fd());
             families.add(p.family());
+            peers.add(p.peer());
         }
         var link = worker.link();
         if (link == null) return false;
         // Counted before the send: the worker's acknowledgement may arrive before trySend returns.
         worker.sent(fds.size());
         try {
-            if (!link.trySend(new Handoff(worker.nextSeq(), families, fds))) {
+            if (!link.trySend(new Handoff(worker.nextSeq(), families, peers, fds))) {
                 worker.unsent(fds.size());
                 return false;
             }

@@ -1,11 +1,9 @@
 package io.handoff.dispatch;
 
 import java.time.Duration;
-import java.util.List;
 
 import io.handoff.process.WorkerProcess;
-import io.handoff.protocol.Message.Family;
-import io.handoff.unix.Fd;
+import io.handoff.protocol.Message.Refused;
 
 /**
  * How the fork model's connections reach its workers, chosen by {@code --dispatch}: the supervisor accepts and hands
@@ -28,7 +26,7 @@ public interface Distribution {
     void remove(WorkerProcess worker);
 
     /** Connections a worker gave back because it is stopping; they go to another worker. Takes ownership. */
-    void reroute(List<Fd> fds, List<Family> families);
+    void reroute(Refused refused);
 
     /**
      * Stops taking connections: from here clients are refused, not queued. Connections already accepted still reach

@@ -12,6 +12,7 @@ import io.handoff.listen.Listener;
 import io.handoff.process.WorkerProcess;
 import io.handoff.protocol.Message.Family;
 import io.handoff.protocol.Message.Listeners;
+import io.handoff.protocol.Message.Refused;
 import io.handoff.protocol.Message.Stop;
 import io.handoff.protocol.MessageLink;
 import io.handoff.unix.Fd;
@@ -82,10 +83,10 @@ public final class SharedListeners implements Distribution {
 
     /** Nothing is ever handed over in this mode, so nothing comes back; close defensively. */
     @Override
-    public void reroute(List<Fd> fds, List<Family> families) {
+    public void reroute(Refused refused) {
         log.warn("worker returned {} connections, but none were handed over (--dispatch shared); closing them",
-                fds.size());
-        fds.forEach(Fd::close);
+                refused.fds().size());
+        refused.fds().forEach(Fd::close);
     }
 
     /**

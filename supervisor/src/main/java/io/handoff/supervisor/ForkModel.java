@@ -321,7 +321,7 @@ final class ForkModel implements ServingModel, PoolEvents {
     @Override
     public void refused(WorkerProcess worker, Refused refused) {
         Distribution d = distribution;
-        if (d != null) d.reroute(refused.fds(), refused.families());
+        if (d != null) d.reroute(refused);
         else refused.fds().forEach(Fd::close);
     }
 }

@@ -18,10 +18,14 @@ import io.handoff.unix.Fd;
 
 /**
  * Frame layout: {@code int length} (of what follows), {@code byte type}, then the type's fields in big-endian
- * order. Frames are small (at most {@link #MAX_FRAME} bytes) so one always fits one receive buffer.
+ * order; a handed-over connection is {@code byte family, byte peerLength, peer bytes}. Frames are small (at most
+ * {@link #MAX_FRAME} bytes) so one always fits one receive buffer.
  */
 public final class Codec {
-    public static final int MAX_FRAME = 4 + 1 + 8 + 2 + 253;
+    /** The largest frame: a handoff of 253 IPv6 connections. */
+    public static final int MAX_FRAME = 4 + 1 + 8 + 2 + 253 * (2 + Message.MAX_PEER);
+    /** What one receive takes in at most: room for many small frames, and always for the largest. */
+    public static final int RECEIVE_BUFFER = 4 * MAX_FRAME;
 
     private static final byte READY = 1, HANDOFF = 2, ACCEPTED = 3, REFUSED = 4, HEARTBEAT = 5, STOP = 6, DRAINED = 7,
             REOPEN_LOGS = 8, LISTENERS = 9;
@@ -37,13 +41,13 @@ public final class Codec {
             case Ready r -> out.put(READY).putInt(r.pid());
             case Handoff h -> {
                 out.put(HANDOFF).putLong(h.seq());
-                putFamilies(out, h.families());
+                putConnections(out, h.families(), h.peers());
                 fds = h.fds();
             }
             case Accepted a -> out.put(ACCEPTED).putLong(a.seq()).putInt(a.count()).putInt(a.open());
             case Refused r -> {
                 out.put(REFUSED).putLong(r.seq());
-                putFamilies(out, r.families());
+                putConnections(out, r.families(), r.peers());
                 fds = r.fds();
             }
             case Heartbeat h -> out.put(HEARTBEAT).putInt(h.open()).putLong(h.served());
@@ -60,6 +64,14 @@ public final class Codec {
         return fds;
     }
 
+    private static void putConnections(ByteBuffer out, List<Family> families, List<byte[]> peers) {
+        out.putShort((short) families.size());
+        for (int i = 0; i < families.size(); i++) {
+            byte[] peer = peers.get(i);
+            out.put((byte) families.get(i).ordinal()).put((byte) peer.length).put(peer);
+        }
+    }
+
     private static void putFamilies(ByteBuffer out, List<Family> families) {
         out.putShort((short) families.size());
         for (Family f : families) out.put((byte) f.ordinal());
@@ -70,7 +82,8 @@ public final class Codec {
      * it hands back every complete message. Not thread-safe: one reader per link.
      */
     public static final class Reader {
-        private final ByteBuffer pending = ByteBuffer.allocate(MAX_FRAME * 64);
+        /** A partial frame plus one receive's worth. */
+        private final ByteBuffer pending = ByteBuffer.allocate(MAX_FRAME + RECEIVE_BUFFER);
         private final ArrayList<Fd> fds = new ArrayList<>();
 
         /** Takes ownership of {@code receivedFds}; appends decoded messages to {@code out}. */
@@ -104,14 +117,16 @@ public final class Codec {
                 case READY -> new Ready(in.getInt());
                 case HANDOFF -> {
                     long seq = in.getLong();
-                    List<Family> families = getFamilies(in);
-                    yield new Handoff(seq, families, takeFds(families.size()));
+                    List<Family> families = new ArrayList<>();
+                    List<byte[]> peers = getConnections(in, families);
+                    yield new Handoff(seq, families, peers, takeFds(families.size()));
                 }
                 case ACCEPTED -> new Accepted(in.getLong(), in.getInt(), in.getInt());
                 case REFUSED -> {
                     long seq = in.getLong();
-                    List<Family> families = getFamilies(in);
-                    yield new Refused(seq, families, takeFds(families.size()));
+                    List<Family> families = new ArrayList<>();
+                    List<byte[]> peers = getConnections(in, families);
+                    yield new Refused(seq, families, peers, takeFds(families.size()));
                 }
                 case HEARTBEAT -> new Heartbeat(in.getInt(), in.getLong());
                 case STOP -> new Stop(in.getLong());
@@ -123,6 +138,25 @@ public final class Codec {
                 }
                 default -> throw new ProtocolException("unknown frame type " + type);
             };
+        }
+
+        /** Reads the connections of a handoff or refusal: their families into {@code families}, their peers returned. */
+        private static List<byte[]> getConnections(ByteBuffer in, List<Family> families) throws ProtocolException {
+            int n = in.getShort();
+            if (n < 0 || n > 253) throw new ProtocolException("bad fd count " + n);
+            Family[] all = Family.values();
+            List<byte[]> peers = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                int ordinal = in.get();
+                if (ordinal < 0 || ordinal >= all.length) throw new ProtocolException("bad family " + ordinal);
+                families.add(all[ordinal]);
+                int length = in.get();
+                if (length < 0 || length > Message.MAX_PEER) throw new ProtocolException("bad peer length " + length);
+                byte[] peer = new byte[length];
+                in.get(peer);
+                peers.add(peer);
+            }
+            return peers;
         }
 
         private static List<Family> getFamilies(ByteBuffer in) throws ProtocolException {

@@ -17,13 +17,29 @@ public sealed interface Message {
     /** Worker → supervisor: booted, handler loaded, ready for connections. */
     record Ready(int pid) implements Message {}
 
-    /** Supervisor → worker: client connections, one fd each, with their address family. */
-    record Handoff(long seq, List<Family> families, List<Fd> fds) implements Message {
+    /**
+     * Supervisor → worker: client connections, one fd each, with their address family and the client's address as
+     * accept(2) returned it (a raw {@code struct sockaddr_in} or {@code sockaddr_in6}; empty when unknown or for Unix
+     * clients). Passing the address along spares the worker a getpeername(2) per connection.
+     */
+    record Handoff(long seq, List<Family> families, List<byte[]> peers, List<Fd> fds) implements Message {
         public Handoff {
-            if (families.size() != fds.size()) throw new IllegalArgumentException("families and fds differ in count");
+            checkCounts(families, peers, fds);
             if (fds.size() > UnixLink.MAX_FDS) throw new IllegalArgumentException("at most 253 fds per handoff");
         }
     }
+
+    private static void checkCounts(List<Family> families, List<byte[]> peers, List<Fd> fds) {
+        if (families.size() != fds.size() || peers.size() != fds.size()) {
+            throw new IllegalArgumentException("families, peers and fds differ in count");
+        }
+        for (byte[] p : peers) {
+            if (p.length > MAX_PEER) throw new IllegalArgumentException("peer address of " + p.length + " bytes");
+        }
+    }
+
+    /** The largest peer address carried: a {@code struct sockaddr_in6}. */
+    int MAX_PEER = 28;
 
     /**
      * Worker → supervisor: every connection of handoff {@code seq} is now served by the worker, which now holds
@@ -33,9 +49,9 @@ public sealed interface Message {
     record Accepted(long seq, int count, int open) implements Message {}
 
     /** Worker → supervisor: the worker will not serve these (it is stopping); the fds come back to be re-routed. */
-    record Refused(long seq, List<Family> families, List<Fd> fds) implements Message {
+    record Refused(long seq, List<Family> families, List<byte[]> peers, List<Fd> fds) implements Message {
         public Refused {
-            if (families.size() != fds.size()) throw new IllegalArgumentException("families and fds differ in count");
+            checkCounts(families, peers, fds);
         }
     }
 

@@ -23,7 +23,7 @@ import io.handoff.unix.UnixLink;
 public final class MessageLink implements Closeable {
     private final UnixLink link;
     private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(Codec.MAX_FRAME);
-    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(Codec.MAX_FRAME * 32);
+    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(Codec.RECEIVE_BUFFER);
     private final Codec.Reader reader = new Codec.Reader();
     private final List<Fd> receivedFds = new ArrayList<>();
     private boolean sendClosed;

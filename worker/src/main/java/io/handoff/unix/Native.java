@@ -2,7 +2,6 @@ package io.handoff.unix;
 
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.LastError;
-import jnr.ffi.Pointer;
 import jnr.ffi.annotations.SaveError;
 
 /**
@@ -30,8 +29,9 @@ final class Native {
 
     /** The libc calls handoff makes. */
     public interface LibC {
+        /** {@code addr} and {@code addrlen} are native addresses (0 for NULL) the caller keeps alive. */
         @SaveError
-        int accept4(int sockfd, Pointer addr, Pointer addrlen, int flags);
+        int accept4(int sockfd, long addr, long addrlen, int flags);
 
         @SaveError
         int getsockopt(int sockfd, int level, int optname, byte[] optval, int[] optlen);

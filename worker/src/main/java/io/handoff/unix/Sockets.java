@@ -89,31 +89,84 @@ public final class Sockets {
     }
 
     /**
-     * Accepts up to {@code max} pending connections from a non-blocking listening channel as raw, close-on-exec,
-     * non-blocking fds,
-     * without creating a JDK object per connection. Returns how many were added; 0 when none is pending. A connection
-     * the client aborted before accept is skipped; fd exhaustion (EMFILE/ENFILE) is thrown after whatever was
-     * accepted so far has been added to {@code out}.
+     * Accepts connections as raw fds, without creating a JDK object per connection, and keeps each client's address
+     * as accept(2) wrote it. Owns a small native buffer for that: one per accepting thread.
      */
-    public static int acceptBatch(ServerSocketChannel listener, List<Fd> out, int max) throws NativeException {
-        int lfd = fdVal(listener);
-        int accepted = 0;
-        while (accepted < max) {
-            // Non-blocking from the start: a virtual thread serves it, and the JDK would otherwise set the flag with
-            // a second fcntl on its first read. The JDK's blocking mode copes with the flag on platform threads too.
-            int fd = Native.libc().accept4(lfd, null, null, Native.SOCK_CLOEXEC | Native.SOCK_NONBLOCK);
-            if (fd >= 0) {
-                out.add(new Fd(fd));
-                accepted++;
-                continue;
+    public static final class BatchAcceptor {
+        /** struct sockaddr_storage (128 bytes), then the socklen_t accept4 reads and writes. */
+        private static final int ADDR_LEN_AT = 128;
+        private final java.nio.ByteBuffer mem =
+                java.nio.ByteBuffer.allocateDirect(ADDR_LEN_AT + 4).order(java.nio.ByteOrder.nativeOrder());
+        private final long base = Native.address(mem);
+
+        /**
+         * Accepts up to {@code max} pending connections from a non-blocking listening channel as close-on-exec,
+         * non-blocking fds, adding each to {@code out} and its client's raw {@code sockaddr} to {@code peers} (empty
+         * for a Unix client). Returns how many were added; 0 when none is pending. A connection the client aborted
+         * before accept is skipped; fd exhaustion (EMFILE/ENFILE) is thrown after whatever was accepted so far has
+         * been added.
+         */
+        public int accept(ServerSocketChannel listener, List<Fd> out, List<byte[]> peers, int max)
+                throws NativeException {
+            int lfd = fdVal(listener);
+            int accepted = 0;
+            while (accepted < max) {
+                mem.putInt(ADDR_LEN_AT, ADDR_LEN_AT);
+                // Non-blocking from the start: a virtual thread serves it, and the JDK would otherwise set the flag
+                // with a second fcntl on its first read. The JDK's blocking mode copes with it on platform threads.
+                int fd = Native.libc().accept4(lfd, base, base + ADDR_LEN_AT,
+                        Native.SOCK_CLOEXEC | Native.SOCK_NONBLOCK);
+                if (fd >= 0) {
+                    out.add(new Fd(fd));
+                    int len = mem.getInt(ADDR_LEN_AT);
+                    int family = len >= 2 ? mem.getShort(0) : -1;
+                    byte[] peer = (family == AF_INET || family == AF_INET6) && len <= ADDR_LEN_AT
+                            ? new byte[len] : NO_PEER;
+                    mem.get(0, peer);
+                    peers.add(peer);
+                    accepted++;
+                    continue;
+                }
+                int errno = Native.libcErrno();
+                if (errno == Errno.EINTR || errno == Errno.ECONNABORTED) continue;
+                if (errno == Errno.EAGAIN) break;
+                if (accepted > 0) break; // report the error on the next call, after handing these over
+                throw new NativeException("accept4", errno);
             }
-            int errno = Native.libcErrno();
-            if (errno == Errno.EINTR || errno == Errno.ECONNABORTED) continue;
-            if (errno == Errno.EAGAIN) break;
-            if (accepted > 0) break; // report the error on the next call, after handing these over
-            throw new NativeException("accept4", errno);
+            return accepted;
         }
-        return accepted;
+    }
+
+    private static final int AF_INET = 2, AF_INET6 = 10;
+    private static final byte[] NO_PEER = new byte[0];
+
+    /**
+     * The address in a raw {@code struct sockaddr_in} / {@code sockaddr_in6} as accept(2) wrote it, or null if it is
+     * none of those. IPv4-mapped IPv6 addresses come out as IPv4, as the JDK's own accept reports them.
+     */
+    public static InetSocketAddress decodePeer(byte[] sockaddr) {
+        if (sockaddr.length < 8) return null;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(sockaddr);
+        int family = b.order(java.nio.ByteOrder.nativeOrder()).getShort(0);
+        int port = b.order(java.nio.ByteOrder.BIG_ENDIAN).getShort(2) & 0xffff;
+        try {
+            if (family == AF_INET && sockaddr.length >= 8) {
+                return new InetSocketAddress(java.net.InetAddress.getByAddress(
+                        java.util.Arrays.copyOfRange(sockaddr, 4, 8)), port);
+            }
+            if (family == AF_INET6 && sockaddr.length >= 28) {
+                byte[] addr = java.util.Arrays.copyOfRange(sockaddr, 8, 24);
+                int scope = b.order(java.nio.ByteOrder.nativeOrder()).getInt(24);
+                java.net.InetAddress ip = java.net.InetAddress.getByAddress(addr); // v4-mapped → Inet4Address
+                if (scope != 0 && ip instanceof java.net.Inet6Address) {
+                    ip = java.net.Inet6Address.getByAddress(null, addr, scope);
+                }
+                return new InetSocketAddress(ip, port);
+            }
+        } catch (java.net.UnknownHostException e) {
+            return null; // wrong length: cannot happen for the lengths checked above
+        }
+        return null;
     }
 
     /**
@@ -138,15 +191,17 @@ public final class Sockets {
 
     /**
      * Makes a received socket fd into a connected, blocking JDK {@link SocketChannel}. The channel owns the fd from
-     * here on; {@code fd} is released.
+     * here on; {@code fd} is released. {@code peer} is the client's raw address as accept(2) returned it; when it is
+     * empty the kernel is asked (getpeername).
      */
-    public static SocketChannel adopt(Fd fd, ProtocolFamily family) throws IOException {
+    public static SocketChannel adopt(Fd fd, ProtocolFamily family, byte[] peer) throws IOException {
         int raw = fd.release();
         try {
             FileDescriptor jfd = (FileDescriptor) Jdk.NEW_FD.invokeExact(raw);
+            InetSocketAddress known = family == StandardProtocolFamily.UNIX ? null : decodePeer(peer);
             SocketAddress remote = family == StandardProtocolFamily.UNIX
                     ? UnixDomainSocketAddress.of("")
-                    : remoteAddressOrNull(jfd);
+                    : known != null ? known : remoteAddressOrNull(jfd);
             return (SocketChannel) Jdk.NEW_SOCKET_CHANNEL.invoke(SelectorProvider.provider(), family, jfd, remote);
         } catch (IOException | RuntimeException | Error e) {
             Native.closeQuietly(raw);
@@ -155,6 +210,11 @@ public final class Sockets {
             Native.closeQuietly(raw);
             throw new IOException("adopting fd " + raw, t);
         }
+    }
+
+    /** {@link #adopt(Fd, ProtocolFamily, byte[])} for an fd whose client address is not known: asks the kernel. */
+    public static SocketChannel adopt(Fd fd, ProtocolFamily family) throws IOException {
+        return adopt(fd, family, NO_PEER);
     }
 
     /**

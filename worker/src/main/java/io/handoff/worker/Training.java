@@ -55,15 +55,18 @@ final class Training {
                 worker.send(new Ready((int) ProcessHandle.current().pid()));
                 List<Message> got = new ArrayList<>();
                 supervisor.receive(got);
+                Sockets.BatchAcceptor acceptor = new Sockets.BatchAcceptor();
                 for (int round = 0; round < 200; round++) {
                     SocketChannel client = SocketChannel.open(tcp.getLocalAddress());
-                    Fd fd = Sockets.detach(tcp.accept());
-                    supervisor.trySend(new Handoff(round, List.of(Family.INET), List.of(fd)));
-                    fd.close();
+                    List<Fd> fds = new ArrayList<>(1);
+                    List<byte[]> peers = new ArrayList<>(1);
+                    acceptor.accept(tcp, fds, peers, 1); // blocking listener: waits for the one client
+                    supervisor.trySend(new Handoff(round, List.of(Family.INET), peers, fds));
+                    fds.get(0).close();
                     got.clear();
                     while (got.isEmpty()) worker.receive(got);
                     Handoff h = (Handoff) got.get(0);
-                    engine.serve(Sockets.adopt(h.fds().get(0), h.families().get(0).jdk()));
+                    engine.serve(Sockets.adopt(h.fds().get(0), h.families().get(0).jdk(), h.peers().get(0)));
                     worker.send(new Accepted(h.seq(), 1, engine.open()));
                     worker.send(new Heartbeat(engine.open(), engine.served()));
                     got.clear();

@@ -148,7 +148,7 @@ public final class WorkerMain {
         if (stopping) {
             // Ownership rule: a refused fd goes back to the supervisor, and our copy closes once it is sent.
             try {
-                link.send(new Refused(h.seq(), h.families(), h.fds()));
+                link.send(new Refused(h.seq(), h.families(), h.peers(), h.fds()));
             } finally {
                 h.fds().forEach(Fd::close);
             }
@@ -157,7 +157,7 @@ public final class WorkerMain {
         for (int i = 0; i < h.fds().size(); i++) {
             Fd fd = h.fds().get(i);
             try {
-                engine.serve(Sockets.adopt(fd, h.families().get(i).jdk()));
+                engine.serve(Sockets.adopt(fd, h.families().get(i).jdk(), h.peers().get(i)));
             } catch (IOException e) {
                 log.debug("could not adopt {}: {}", fd, e.toString()); // adopt closed it
             }

@@ -55,7 +55,10 @@ class CodecTest {
         assertThrows(Codec.ProtocolException.class, () -> feed(new byte[] {0, 0, 0, 1, 99}));
         // A handoff frame announcing 2 fds with none attached must not be taken for a valid one.
         assertThrows(Codec.ProtocolException.class,
-                () -> feed(new byte[] {0, 0, 0, 13, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 0, 0}));
+                () -> feed(new byte[] {0, 0, 0, 15, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0}));
+        // A peer address longer than any sockaddr.
+        assertThrows(Codec.ProtocolException.class,
+                () -> feed(new byte[] {0, 0, 0, 13, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 29}));
         // Likewise a listeners frame announcing one listening socket that did not come with it.
         assertThrows(Codec.ProtocolException.class, () -> feed(new byte[] {0, 0, 0, 4, 9, 0, 1, 0}));
         // A frame whose fields overrun its own length.
