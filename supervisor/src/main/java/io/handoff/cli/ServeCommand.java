@@ -171,6 +171,10 @@ final class ServeCommand implements Callable<Integer> {
             } else {
                 for (BindAddress b : config.binds()) listeners.add(Listener.bind(b, config.backlog()));
             }
+            // HTTP clients speak first: hand connections over once their request is there.
+            if (config.handler().equals("http")) {
+                for (Listener l : listeners) l.deferAcceptUntilData();
+            }
         } catch (Listener.ListenException e) {
             listeners.forEach(Listener::close);
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());

@@ -119,6 +119,20 @@ public final class Listener implements Closeable {
         }
     }
 
+    /**
+     * For a protocol where the client speaks first (HTTP): connections reach accept once their first bytes arrived,
+     * so no process wakes for a connection that has nothing to read yet (Apache's "AcceptFilter http data", nginx's
+     * "listen ... deferred"). A client that stays silent is still accepted, after about a second. TCP only.
+     */
+    public void deferAcceptUntilData() throws ListenException {
+        if (family == StandardProtocolFamily.UNIX) return;
+        try {
+            Sockets.setDeferAccept(channel, 1);
+        } catch (java.io.IOException e) {
+            throw new ListenException("cannot set TCP_DEFER_ACCEPT on " + bind + ": " + e.getMessage());
+        }
+    }
+
     public ServerSocketChannel channel() { return channel; }
 
     public ProtocolFamily family() { return family; }

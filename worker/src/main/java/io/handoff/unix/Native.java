@@ -17,6 +17,7 @@ final class Native {
     static final int SO_PEERCRED = 17;
     static final int IPPROTO_TCP = 6;
     static final int TCP_NODELAY = 1;
+    static final int TCP_DEFER_ACCEPT = 9;
     static final int MSG_CTRUNC = 0x08;
     static final int MSG_DONTWAIT = 0x40;
     static final int MSG_NOSIGNAL = 0x4000;

@@ -313,6 +313,18 @@ public final class Sockets {
         }
     }
 
+    /**
+     * TCP_DEFER_ACCEPT: the kernel hands a connection to accept only once its first data arrived (or, for a client
+     * that stays silent, after about {@code seconds}). For protocols where the client speaks first, the server's
+     * first read then always finds the request, instead of registering with a poller and waiting for it.
+     */
+    public static void setDeferAccept(ServerSocketChannel listener, int seconds) throws NativeException {
+        if (Native.libc().setsockopt(fdVal(listener), Native.IPPROTO_TCP, Native.TCP_DEFER_ACCEPT,
+                new int[] {seconds}, 4) < 0) {
+            throw new NativeException("setsockopt(TCP_DEFER_ACCEPT)", Native.libcErrno());
+        }
+    }
+
     /** This process's effective uid. */
     public static int geteuid() { return Native.libc().geteuid(); }
 
