@@ -11,22 +11,31 @@ import java.nio.file.Path;
  */
 public final class HttpHandler implements Handler, EventHandler {
     private final StaticFiles files;
+    private final HttpLimits limits;
 
     /** @param root the directory to serve files from, or null to answer hello only */
-    public HttpHandler(Path root) throws IOException {
+    public HttpHandler(Path root) throws IOException { this(root, HttpLimits.DEFAULT); }
+
+    /**
+     * @param root   the directory to serve files from, or null to answer hello only
+     * @param limits the largest request head and body accepted
+     */
+    public HttpHandler(Path root, HttpLimits limits) throws IOException {
         this.files = root == null ? null : new StaticFiles(root);
+        this.limits = limits;
     }
 
     /** Hello only, no files. */
     public HttpHandler() {
         this.files = null;
+        this.limits = HttpLimits.DEFAULT;
     }
 
     @Override
     public void handle(Connection connection) throws IOException {
-        new HttpSession(connection.channel(), files, connection::isDraining).run();
+        new HttpSession(connection, files, limits).run();
     }
 
     @Override
-    public EventSession open(EventConnection connection) { return new HttpEventSession(files); }
+    public EventSession open(EventConnection connection) { return new HttpEventSession(files, limits); }
 }
