@@ -34,13 +34,10 @@ class CommandLineTest {
         "--handler no.such.Class  | no.such.Class",
         "--no-such-flag           | --no-such-flag",
         "--idle-timeout -1        | --idle-timeout",
-        "--idle-timeout soon      | --idle-timeout",
-        "--read-timeout -5        | --read-timeout",
+        "--read-timeout soon      | --read-timeout",
         "--read-timeout 99999999999 | --read-timeout",
         "--max-header-bytes 100   | --max-header-bytes",
-        "--max-header-bytes 2000000 | --max-header-bytes",
         "--max-body-bytes -1      | --max-body-bytes",
-        "--max-body-bytes 1MB     | --max-body-bytes",
     })
     void badValuesExitWithStatus2AndOneLineSayingWhatIsWrong(String args, String mentions) throws Exception {
         List<String> argv = new java.util.ArrayList<>(List.of("serve"));

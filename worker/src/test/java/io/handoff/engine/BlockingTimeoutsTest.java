@@ -89,7 +89,8 @@ class BlockingTimeoutsTest {
     @ValueSource(strings = {"virtual", "threads"})
     void quietClientOfAUserHandlerIsCutOffAtTheIdleTimeout(String model) throws Exception {
         List<Throwable> failures = new CopyOnWriteArrayList<>();
-        int port = start(model, lineEcho(failures), new Timeouts(Duration.ofMillis(300), NEVER));
+        // A second: far longer than the pauses below, even on a machine busy enough to stall this JVM for a while.
+        int port = start(model, lineEcho(failures), new Timeouts(Duration.ofSeconds(1), NEVER));
         try (Socket s = connect(port)) {
             var in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
             for (int i = 0; i < 3; i++) {
