@@ -146,8 +146,12 @@ public final class Connection implements Closeable {
 
     private SocketTimeoutException timedOut(boolean request) {
         return new SocketTimeoutException(request
-                ? "request not complete within " + timeouts.timeouts().read().toSeconds() + "s (read timeout)"
-                : "no bytes from the client for " + timeouts.timeouts().idle().toSeconds() + "s (idle timeout)");
+                ? "request not complete within " + text(timeouts.timeouts().read()) + " (read timeout)"
+                : "no bytes from the client for " + text(timeouts.timeouts().idle()) + " (idle timeout)");
+    }
+
+    private static String text(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
     /**
