@@ -33,6 +33,11 @@ class CommandLineTest {
         "--bind unix:             | unix:PATH",
         "--handler no.such.Class  | no.such.Class",
         "--no-such-flag           | --no-such-flag",
+        "--idle-timeout -1        | --idle-timeout",
+        "--read-timeout soon      | --read-timeout",
+        "--read-timeout 99999999999 | --read-timeout",
+        "--max-header-bytes 100   | --max-header-bytes",
+        "--max-body-bytes -1      | --max-body-bytes",
     })
     void badValuesExitWithStatus2AndOneLineSayingWhatIsWrong(String args, String mentions) throws Exception {
         List<String> argv = new java.util.ArrayList<>(List.of("serve"));
@@ -62,7 +67,7 @@ class CommandLineTest {
         ServerProcess.Result help = ServerProcess.run(T, "serve", "--help");
         assertEquals(0, help.status(), help.output());
         for (String flag : List.of("--model", "--workers", "--threads", "--bind", "--handler", "--handler-classpath",
-                "--root")) {
+                "--root", "--idle-timeout", "--read-timeout", "--max-header-bytes", "--max-body-bytes")) {
             assertTrue(help.output().contains(flag), "help lacks " + flag + ":\n" + help.output());
         }
         ServerProcess.Result version = ServerProcess.run(T, "--version");

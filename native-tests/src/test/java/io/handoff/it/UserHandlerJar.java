@@ -78,7 +78,54 @@ final class UserHandlerJar {
             }
             """;
 
+    /**
+     * Misbehaves on request, by the first line the client sends: {@code throw} throws, {@code block} answers
+     * "blocking" and then never returns (it ignores interrupts), {@code leave} answers and returns without closing;
+     * any other line is echoed with the pid that served it.
+     */
+    static final String MISBEHAVING = "example.Misbehaving";
+
+    private static final String MISBEHAVING_SOURCE = """
+            package example;
+
+            import java.io.BufferedReader;
+            import java.io.InputStreamReader;
+            import java.nio.charset.StandardCharsets;
+            import io.handoff.handler.Connection;
+            import io.handoff.handler.Handler;
+
+            public class Misbehaving implements Handler {
+                @Override
+                public void handle(Connection c) throws Exception {
+                    var in = new BufferedReader(new InputStreamReader(c.input(), StandardCharsets.US_ASCII));
+                    String line = in.readLine();
+                    if (line == null) return;
+                    switch (line) {
+                        case "throw" -> throw new IllegalStateException("misbehaving on purpose");
+                        case "block" -> {
+                            c.output().write("blocking\\n".getBytes(StandardCharsets.US_ASCII));
+                            while (true) {
+                                try {
+                                    Thread.sleep(60_000);
+                                } catch (InterruptedException ignored) {
+                                    // carries on regardless
+                                }
+                            }
+                        }
+                        case "leave" -> c.output().write("left open\\n".getBytes(StandardCharsets.US_ASCII));
+                        default -> c.output().write((line + " pid=" + ProcessHandle.current().pid() + "\\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                    }
+                }
+            }
+            """;
+
     private UserHandlerJar() {}
+
+    /** The {@link #MISBEHAVING} handler. */
+    static Path misbehaving(Path dir) throws IOException {
+        return compile(dir, MISBEHAVING, MISBEHAVING_SOURCE, "misbehaving-handler.jar");
+    }
 
     static Path build(Path dir) throws IOException { return build(dir, "", "reverse-handler.jar"); }
 

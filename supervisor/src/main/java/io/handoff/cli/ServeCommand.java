@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import io.handoff.handler.Handler;
 import io.handoff.handler.Handlers;
+import io.handoff.handler.HttpLimits;
 import io.handoff.listen.BindAddress;
 import io.handoff.listen.Listener;
 import io.handoff.supervisor.Pidfile;
@@ -29,6 +30,8 @@ import picocli.CommandLine.Option;
         sortOptions = false)
 final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+    /** A year: longer is surely a typo, and far from overflowing a nanosecond clock. */
+    private static final long MAX_TIMEOUT_SECONDS = 365L * 24 * 3600;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -103,6 +106,26 @@ final class ServeCommand implements Callable<Integer> {
             description = "Replace a worker gracefully once its RSS exceeds MB (0: never).")
     long maxWorkerMemory;
 
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "Close a connection that sends nothing for this long while the server waits for it: "
+                    + "between requests, or a client gone quiet (0: never). Default: ${DEFAULT-VALUE}.")
+    long idleTimeout;
+
+    @Option(names = "--read-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "A request must arrive whole within this long of its first byte; http answers 408 and "
+                    + "closes (0: no limit). Default: ${DEFAULT-VALUE}.")
+    long readTimeout;
+
+    @Option(names = "--max-header-bytes", paramLabel = "N", defaultValue = "16384",
+            description = "Largest HTTP request head (request line and header fields); beyond it http answers 414 "
+                    + "(the request line alone) or 431. Default: ${DEFAULT-VALUE}.")
+    long maxHeaderBytes;
+
+    @Option(names = "--max-body-bytes", paramLabel = "N", defaultValue = "1048576",
+            description = "Largest HTTP request body (Content-Length or chunked); beyond it http answers 413 and "
+                    + "closes without reading it (0: no limit). Default: ${DEFAULT-VALUE}.")
+    long maxBodyBytes;
+
     @Option(names = "--control", paramLabel = "PATH",
             description = "Control socket for 'handoff ctl'. Default: $XDG_RUNTIME_DIR/handoff/ (or "
                     + "/tmp/handoff-UID/) + the first listener's address + .sock.")
@@ -151,7 +174,7 @@ final class ServeCommand implements Callable<Integer> {
         Handler handlerObject;
         try {
             // Loaded here in every model: a bad --handler fails now, with a clear line, not in N workers.
-            handlerObject = Handlers.load(handler, handlerClasspath, root);
+            handlerObject = Handlers.load(handler, handlerClasspath, root, config.httpLimits());
         } catch (Handlers.HandlerLoadException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -217,12 +240,22 @@ final class ServeCommand implements Callable<Integer> {
         require(maxRequests >= 0, "--max-requests must be 0 (never) or more, got " + maxRequests);
         require(maxRequestsJitter >= 0, "--max-requests-jitter must be 0 or more, got " + maxRequestsJitter);
         require(maxWorkerMemory >= 0, "--max-worker-memory must be 0 (no limit) or more MB, got " + maxWorkerMemory);
+        require(idleTimeout >= 0 && idleTimeout <= MAX_TIMEOUT_SECONDS, "--idle-timeout must be between 0 (never) "
+                + "and " + MAX_TIMEOUT_SECONDS + " seconds, got " + idleTimeout);
+        require(readTimeout >= 0 && readTimeout <= MAX_TIMEOUT_SECONDS, "--read-timeout must be between 0 (no "
+                + "limit) and " + MAX_TIMEOUT_SECONDS + " seconds, got " + readTimeout);
+        require(maxHeaderBytes >= HttpLimits.MIN_HEADER_BYTES && maxHeaderBytes <= HttpLimits.MAX_HEADER_BYTES,
+                "--max-header-bytes must be between " + HttpLimits.MIN_HEADER_BYTES + " and "
+                        + HttpLimits.MAX_HEADER_BYTES + ", got " + maxHeaderBytes);
+        require(maxBodyBytes >= 0, "--max-body-bytes must be 0 (no limit) or more, got " + maxBodyBytes);
         require(dispatch == null || model == Model.fork, "--dispatch applies to --model fork only");
         List<BindAddress> b = binds.isEmpty() ? List.of(BindAddress.parse("127.0.0.1:8000")) : List.copyOf(binds);
         return new ServeConfig(model, n, dispatch == null ? Dispatch.HANDOFF : dispatch, threads, loops, b, handler,
                 handlerClasspath, root, backlog,
                 Duration.ofSeconds(gracefulTimeout), Duration.ofSeconds(bootTimeout), Duration.ofSeconds(timeout),
-                maxRequests, maxRequestsJitter, maxWorkerMemory, abs(control), abs(pidfile), abs(logFile));
+                maxRequests, maxRequestsJitter, maxWorkerMemory,
+                Duration.ofSeconds(idleTimeout), Duration.ofSeconds(readTimeout), (int) maxHeaderBytes, maxBodyBytes,
+                abs(control), abs(pidfile), abs(logFile));
     }
 
     private static Path abs(Path p) { return p == null ? null : p.toAbsolutePath(); }

@@ -77,4 +77,13 @@ public final class WorkerCommand {
         }
         return cmd;
     }
+
+    /** The worker arguments for the timeouts and HTTP limits, appended to {@link #build}'s. */
+    static List<String> limits(io.handoff.handler.Timeouts timeouts, io.handoff.handler.HttpLimits http) {
+        return List.of(
+                "--idle-timeout", Long.toString(timeouts.idle().toSeconds()),
+                "--read-timeout", Long.toString(timeouts.read().toSeconds()),
+                "--max-header-bytes", Integer.toString(http.maxHeaderBytes()),
+                "--max-body-bytes", Long.toString(http.maxBodyBytes()));
+    }
 }

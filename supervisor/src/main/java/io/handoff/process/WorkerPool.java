@@ -68,6 +68,7 @@ public final class WorkerPool implements AutoCloseable {
     public WorkerProcess spawn(int id, int generation, long maxServed) throws IOException {
         List<String> cmd = WorkerCommand.build(id, linkPath, config.handler(), config.handlerClasspath(),
                 config.root(), config.logFile());
+        cmd.addAll(WorkerCommand.limits(config.timeouts(), config.httpLimits()));
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT)

@@ -117,7 +117,8 @@ final class InProcessModel implements ServingModel {
     @Override
     public void reload() throws CommandException {
         try {
-            engine.handler(Handlers.load(config.handler(), config.handlerClasspath(), config.root()));
+            engine.handler(Handlers.load(config.handler(), config.handlerClasspath(), config.root(),
+                    config.httpLimits()));
             log.info("reload: handler {} loaded afresh; new connections use it", config.handler());
         } catch (Handlers.HandlerLoadException e) {
             throw new CommandException("handler not reloaded, the old one keeps serving: " + e.getMessage());

@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import io.handoff.handler.HttpLimits;
+import io.handoff.handler.Timeouts;
 import io.handoff.listen.BindAddress;
 
 /** Everything {@code handoff serve} was told, validated. Paths may be null where the flag was not given. */
@@ -24,6 +26,10 @@ public record ServeConfig(
         long maxRequests,
         long maxRequestsJitter,
         long maxWorkerMemoryMb,
+        Duration idleTimeout,
+        Duration readTimeout,
+        int maxHeaderBytes,
+        long maxBodyBytes,
         Path control,
         Path pidfile,
         Path logFile) {
@@ -47,6 +53,12 @@ public record ServeConfig(
             throw new IllegalArgumentException("'" + flag + "' is not one of handoff, shared, round-robin");
         }
     }
+
+    /** {@code --idle-timeout} and {@code --read-timeout}, as the engines take them. */
+    public Timeouts timeouts() { return new Timeouts(idleTimeout, readTimeout); }
+
+    /** {@code --max-header-bytes} and {@code --max-body-bytes}, as the http handler takes them. */
+    public HttpLimits httpLimits() { return new HttpLimits(maxHeaderBytes, maxBodyBytes); }
 
     /** The words after "model=X" in the listening line. */
     public String describeModel() {

@@ -152,9 +152,11 @@ public final class Supervisor {
         Signals.install(events);
         model = switch (config.model()) {
             case fork -> new ForkModel(config, listeners, events);
-            case threads -> new InProcessModel(config, listeners, new ThreadPoolEngine(handler, config.threads()));
-            case virtual -> new InProcessModel(config, listeners, new VirtualThreadEngine(handler));
-            case events -> new InProcessModel(config, listeners, new EventLoopEngine(handler, config.eventLoops()));
+            case threads -> new InProcessModel(config, listeners,
+                    new ThreadPoolEngine(handler, config.threads(), config.timeouts()));
+            case virtual -> new InProcessModel(config, listeners, new VirtualThreadEngine(handler, config.timeouts()));
+            case events -> new InProcessModel(config, listeners,
+                    new EventLoopEngine(handler, config.eventLoops(), config.timeouts()));
         };
         long bootDeadline = System.nanoTime() + config.bootTimeout().multipliedBy(3).toNanos();
         boolean announced = false;

@@ -14,6 +14,11 @@ final class Drain {
         runner.interruptAll();
         long hardDeadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
         while (runner.open() > 0 && System.nanoTime() < hardDeadline) Thread.sleep(10);
+        if (runner.open() > 0) {
+            // A handler that ignores interrupts: its connection is closed, its thread cannot be stopped.
+            org.slf4j.LoggerFactory.getLogger(Drain.class).warn("handlers still running after the forced stop count={}",
+                    runner.open());
+        }
         return false;
     }
 }

@@ -45,9 +45,28 @@ final class EventLoop {
     /** Made once: a method reference evaluated per select would be an allocation per select. */
     private final java.util.function.Consumer<SelectionKey> onReady = this::ready;
 
-    EventLoop(EventLoopEngine engine, int index) throws IOException {
+    // Timeouts, in nanoseconds on a clock that starts at 1 (0 means "none"); 0 turns one off.
+    private final long idleNanos;
+    final long readNanos;
+    private final boolean timed;
+    /** How long the loop may go without looking at deadlines: the shortest timeout. */
+    private final long checkEvery;
+    private final long origin = System.nanoTime() - 1;
+    /** The clock as of this round of events (read at most once per select), valid while {@link #stale} is false. */
+    private long now;
+    private boolean stale = true;
+    /** When the next connection may time out: deadlines are looked at no sooner. */
+    private long nextCheck;
+    private final List<EventLoopConnection> expired = new ArrayList<>();
+
+    EventLoop(EventLoopEngine engine, int index, io.handoff.handler.Timeouts timeouts) throws IOException {
         this.engine = engine;
         this.index = index;
+        this.idleNanos = timeouts.idle().toNanos();
+        this.readNanos = timeouts.read().toNanos();
+        this.timed = timeouts.enabled();
+        this.checkEvery = Math.min(idleNanos > 0 ? idleNanos : Long.MAX_VALUE, readNanos > 0 ? readNanos : Long.MAX_VALUE);
+        this.nextCheck = timed ? clock() + checkEvery : Long.MAX_VALUE;
         this.selector = Selector.open();
         this.thread = Thread.ofPlatform().name("event-loop-" + index).daemon().unstarted(this::run);
     }
@@ -68,11 +87,14 @@ final class EventLoop {
         try {
             while (running) {
                 selecting = true;
+                stale = true;
                 try {
-                    if (incoming.isEmpty() && running) {
-                        selector.select(onReady);
-                    } else {
+                    if (!incoming.isEmpty() || !running) {
                         selector.selectNow(onReady);
+                    } else if (timed) {
+                        selector.select(onReady, untilNextCheckMillis());
+                    } else {
+                        selector.select(onReady);
                     }
                 } catch (IOException e) {
                     log.warn("select failed loop={} error={}", index, e.toString());
@@ -82,6 +104,7 @@ final class EventLoop {
                     selecting = false;
                 }
                 registerIncoming();
+                if (timed) checkDeadlines();
             }
         } catch (ClosedSelectorException e) {
             // stop() raced with a select: we are done anyway
@@ -102,6 +125,51 @@ final class EventLoop {
 
     private void ready(SelectionKey key) {
         if (key.isValid()) ((EventLoopConnection) key.attachment()).ready(key.readyOps());
+    }
+
+    private long clock() { return System.nanoTime() - origin; }
+
+    /** The time of this round of events, for deadlines: one clock read per select, however many connections. */
+    long now() {
+        if (stale) {
+            now = clock();
+            stale = false;
+        }
+        return now;
+    }
+
+    /** The read deadline for a connection about to wait for input: idle from now, or its request's, if sooner. */
+    long readDeadline(long requestDeadline) {
+        if (!timed) return 0;
+        long d = idleNanos > 0 ? now() + idleNanos : 0;
+        if (requestDeadline != 0 && (d == 0 || requestDeadline < d)) d = requestDeadline;
+        return d;
+    }
+
+    private long untilNextCheckMillis() {
+        return Math.max(1, (nextCheck - clock() + 999_999) / 1_000_000);
+    }
+
+    /**
+     * Times out the connections whose deadline has passed, at most once per {@link #checkEvery} and otherwise only
+     * when the earliest deadline is due: one pass over the keys per timeout period, not per event. A deadline set
+     * after a pass is at least {@code checkEvery} away, so it cannot fall before the next one.
+     */
+    private void checkDeadlines() {
+        long t = clock();
+        if (t < nextCheck) return;
+        long next = t + checkEvery;
+        for (SelectionKey k : selector.keys()) {
+            EventLoopConnection c = (EventLoopConnection) k.attachment();
+            long d = c.deadline();
+            if (d == 0) continue;
+            if (d <= t) expired.add(c);
+            else if (d < next) next = d;
+        }
+        nextCheck = next;
+        stale = true;
+        for (EventLoopConnection c : expired) c.timedOut();
+        expired.clear();
     }
 
     private void registerIncoming() {

@@ -35,6 +35,10 @@ final class EventLoopConnection implements EventConnection {
     private boolean inputEnded;
     private boolean closing;
     private boolean closed;
+    /** While waiting for input: when it times out (the loop's clock); 0 otherwise. */
+    private long deadline;
+    /** While a request is in progress: when it must be complete; 0 otherwise. */
+    private long requestDeadline;
 
     EventLoopConnection(EventLoop loop, SocketChannel channel) {
         this.loop = loop;
@@ -79,6 +83,23 @@ final class EventLoopConnection implements EventConnection {
         }
     }
 
+    /** Waited too long for input: the session answers or not, then the connection closes. */
+    void timedOut() {
+        if (closed) return;
+        try {
+            log.debug("connection timed out {} client={}", requestDeadline != 0 ? "mid-request" : "idle", remote);
+            deadline = 0;
+            session.timedOut(this);
+            // Whatever the session did, no more waiting for this client.
+            close();
+            settle();
+        } catch (Exception | LinkageError | StackOverflowError e) {
+            failed(e);
+        }
+    }
+
+    long deadline() { return deadline; }
+
     private void readable() throws IOException {
         ByteBuffer buf = loop.input;
         buf.clear();
@@ -117,10 +138,12 @@ final class EventLoopConnection implements EventConnection {
         if (pending != null || waiting) {
             // Back-pressure: no reading until the output is out, so the client's own window slows it down.
             interest(SelectionKey.OP_WRITE);
+            deadline = 0;
         } else if (closing) {
             closeNow();
         } else {
             interest(inputEnded ? 0 : SelectionKey.OP_READ);
+            deadline = inputEnded ? 0 : loop.readDeadline(requestDeadline);
         }
     }
 
@@ -160,6 +183,14 @@ final class EventLoopConnection implements EventConnection {
         if (n < count) waiting = true;
         return n;
     }
+
+    @Override
+    public void beginRequest() {
+        if (requestDeadline == 0 && loop.readNanos > 0) requestDeadline = loop.now() + loop.readNanos;
+    }
+
+    @Override
+    public void endRequest() { requestDeadline = 0; }
 
     @Override
     public void close() { closing = true; }
@@ -214,6 +245,7 @@ final class EventLoopConnection implements EventConnection {
     void closeNow() {
         if (closed) return;
         closed = true;
+        deadline = 0;
         try {
             // Registered: the JDK shuts the output down now (the client sees EOF) and frees the fd at the next select.
             channel.close();

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import io.handoff.handler.EventHandler;
 import io.handoff.handler.Handler;
+import io.handoff.handler.Timeouts;
 
 /**
  * The textbook asynchronous server: a few selector threads (one per core by default), each multiplexing many
@@ -39,12 +40,17 @@ public final class EventLoopEngine implements Engine {
      * @param loops   selector threads
      * @throws IllegalArgumentException when the handler has no event-loop form
      */
-    public EventLoopEngine(Handler handler, int loops) {
+    public EventLoopEngine(Handler handler, int loops) { this(handler, loops, Timeouts.NONE); }
+
+    /**
+     * @param timeouts enforced by each loop on its own connections, between its selects: no extra thread
+     */
+    public EventLoopEngine(Handler handler, int loops, Timeouts timeouts) {
         if (loops < 1) throw new IllegalArgumentException("event loops must be at least 1, got " + loops);
         this.handler = eventForm(handler);
         this.loops = new EventLoop[loops];
         try {
-            for (int i = 0; i < loops; i++) this.loops[i] = new EventLoop(this, i);
+            for (int i = 0; i < loops; i++) this.loops[i] = new EventLoop(this, i, timeouts);
         } catch (IOException e) {
             for (EventLoop l : this.loops) if (l != null) l.discard();
             throw new UncheckedIOException("cannot open a selector", e);

@@ -9,6 +9,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import io.handoff.handler.Handler;
+import io.handoff.handler.Timeouts;
 
 /**
  * A fixed pool of platform threads, one connection per thread at a time. When every thread is busy, the acceptor
@@ -20,8 +21,10 @@ public final class ThreadPoolEngine implements Engine {
     private final ExecutorService pool;
     private final Semaphore slots;
 
-    public ThreadPoolEngine(Handler handler, int threads) {
-        this.runner = new ConnectionRunner(handler);
+    public ThreadPoolEngine(Handler handler, int threads) { this(handler, threads, Timeouts.NONE); }
+
+    public ThreadPoolEngine(Handler handler, int threads, Timeouts timeouts) {
+        this.runner = new ConnectionRunner(handler, timeouts, "threads");
         this.slots = new Semaphore(threads);
         this.pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("pool-", 1).daemon().factory());
     }
@@ -65,10 +68,14 @@ public final class ThreadPoolEngine implements Engine {
     @Override
     public boolean shutdown(Duration grace) throws InterruptedException {
         pool.shutdown();
-        boolean graceful = Drain.await(runner, grace);
-        pool.shutdownNow();
-        pool.awaitTermination(1, TimeUnit.SECONDS);
-        return graceful;
+        try {
+            boolean graceful = Drain.await(runner, grace);
+            pool.shutdownNow();
+            pool.awaitTermination(1, TimeUnit.SECONDS);
+            return graceful;
+        } finally {
+            runner.close();
+        }
     }
 
     @Override

@@ -5,13 +5,18 @@ import java.time.Duration;
 import java.util.concurrent.ThreadFactory;
 
 import io.handoff.handler.Handler;
+import io.handoff.handler.Timeouts;
 
 /** One virtual thread per connection; nothing bounds it but the process's fds and memory. */
 public final class VirtualThreadEngine implements Engine {
     private final ConnectionRunner runner;
     private final ThreadFactory threads = Thread.ofVirtual().name("conn-", 1).factory();
 
-    public VirtualThreadEngine(Handler handler) { this.runner = new ConnectionRunner(handler); }
+    public VirtualThreadEngine(Handler handler) { this(handler, Timeouts.NONE); }
+
+    public VirtualThreadEngine(Handler handler, Timeouts timeouts) {
+        this.runner = new ConnectionRunner(handler, timeouts, "virtual");
+    }
 
     @Override
     public void awaitSlot() {}
@@ -44,7 +49,11 @@ public final class VirtualThreadEngine implements Engine {
 
     @Override
     public boolean shutdown(Duration grace) throws InterruptedException {
-        return Drain.await(runner, grace);
+        try {
+            return Drain.await(runner, grace);
+        } finally {
+            runner.close();
+        }
     }
 
     @Override

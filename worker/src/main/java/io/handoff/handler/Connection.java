@@ -4,28 +4,58 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.net.SocketTimeoutException;
 import java.nio.channels.SocketChannel;
 
 /**
- * One accepted client connection, in blocking mode. Handlers may use the channel directly (ByteBuffers, the fastest
- * path) or the unbuffered streams over it; both see the same bytes.
+ * One accepted client connection, in blocking mode. Handlers read with {@link #read} or the unbuffered streams over
+ * it, which wait for input no longer than the server's timeouts allow; they may also use the channel directly
+ * (ByteBuffers), but reads made on the channel itself have no timeout. All of them see the same bytes.
  */
 public final class Connection implements Closeable {
+    /** The read deadline once the watcher has shut the input: every read from then on times out. */
+    private static final long EXPIRED = -1;
+    private static final VarHandle READ_DEADLINE;
+
+    static {
+        try {
+            READ_DEADLINE = MethodHandles.lookup().findVarHandle(Connection.class, "readDeadline", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final SocketChannel channel;
     private final SocketAddress remote;
     private final InputStream input;
     private final OutputStream output;
     private final java.util.function.BooleanSupplier draining;
+    private final TimeoutWatcher timeouts;
+    /** While a read waits: when it times out (watcher clock); 0 when no read waits; {@link #EXPIRED}. */
+    private volatile long readDeadline;
+    /** While a request is in progress: when it must be complete (watcher clock); else 0. */
+    private volatile long requestDeadline;
 
     public Connection(SocketChannel channel) { this(channel, () -> false); }
 
     /** @param draining tells the handler that the server is stopping or reloading (see {@link #isDraining()}) */
     public Connection(SocketChannel channel, java.util.function.BooleanSupplier draining) {
+        this(channel, draining, null);
+    }
+
+    /**
+     * @param timeouts enforces the idle and read timeouts on this connection's reads, or null for none; the
+     *                 connection is watched from here until {@link #close()}
+     */
+    public Connection(SocketChannel channel, java.util.function.BooleanSupplier draining, TimeoutWatcher timeouts) {
         this.channel = channel;
         this.draining = draining;
+        this.timeouts = timeouts != null && timeouts.enabled() ? timeouts : null;
         SocketAddress r;
         try {
             r = channel.getRemoteAddress();
@@ -33,8 +63,9 @@ public final class Connection implements Closeable {
             r = null;
         }
         this.remote = r;
-        this.input = new ChannelInput(channel);
+        this.input = new ChannelInput(this);
         this.output = new ChannelOutput(channel);
+        if (this.timeouts != null) this.timeouts.watch(this);
     }
 
     public SocketChannel channel() { return channel; }
@@ -67,21 +98,104 @@ public final class Connection implements Closeable {
 
     public OutputStream output() { return output; }
 
+    /**
+     * Reads what has arrived, waiting for at least one byte (blocking mode), but no longer than the server's timeouts
+     * allow: {@code --idle-timeout} for this read, and while a request is in progress ({@link #beginRequest()})
+     * whatever is left of {@code --read-timeout}.
+     *
+     * @return the bytes read, or -1 at end of stream
+     * @throws SocketTimeoutException when a timeout passed first; the connection's input is shut from then on (every
+     *                                later read fails the same way), while its output can still carry an answer
+     */
+    public int read(ByteBuffer dst) throws IOException {
+        TimeoutWatcher w = timeouts;
+        if (w == null) return channel.read(dst);
+        long now = w.clock();
+        long request = requestDeadline;
+        if (readDeadline == EXPIRED) throw timedOut(false);
+        if (request != 0 && request <= now) throw timedOut(true);
+        long deadline = w.idleNanos() > 0 ? now + w.idleNanos() : 0;
+        if (request != 0 && (deadline == 0 || request < deadline)) deadline = request;
+        if (deadline == 0) return channel.read(dst);
+        readDeadline = deadline;
+        int n;
+        try {
+            n = channel.read(dst);
+        } finally {
+            // Fails only when the watcher expired this read meanwhile: then the field stays EXPIRED.
+            READ_DEADLINE.compareAndSet(this, deadline, 0L);
+        }
+        if (n < 0 && readDeadline == EXPIRED) throw timedOut(deadline == request);
+        return n;
+    }
+
+    /**
+     * The first bytes of a request have arrived: from now until {@link #endRequest()} the whole request must arrive
+     * within {@code --read-timeout}, however steadily its bytes trickle in. A request already in progress keeps its
+     * deadline. Protocols without requests (echo) never call this and get only the idle timeout.
+     */
+    public void beginRequest() {
+        TimeoutWatcher w = timeouts;
+        if (w != null && w.readNanos() > 0 && requestDeadline == 0) requestDeadline = w.clock() + w.readNanos();
+    }
+
+    /** The request is complete (head and body): no request deadline until the next {@link #beginRequest()}. */
+    public void endRequest() {
+        if (requestDeadline != 0) requestDeadline = 0;
+    }
+
+    private SocketTimeoutException timedOut(boolean request) {
+        return new SocketTimeoutException(request
+                ? "request not complete within " + text(timeouts.timeouts().read()) + " (read timeout)"
+                : "no bytes from the client for " + text(timeouts.timeouts().idle()) + " (idle timeout)");
+    }
+
+    private static String text(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+
+    /**
+     * For the watcher: shuts the input when the waiting read is past its deadline.
+     *
+     * @return the next deadline to wake up for (watcher clock), or 0 for none
+     */
+    long expireIfDue(long now) {
+        long d = readDeadline;
+        if (d > 0) {
+            if (d > now) return d;
+            if (READ_DEADLINE.compareAndSet(this, d, EXPIRED)) {
+                try {
+                    channel.shutdownInput();
+                } catch (IOException | RuntimeException e) {
+                    // Closed or reset meanwhile: the read has returned or is about to.
+                }
+            }
+            return 0;
+        }
+        // Not reading right now; the request deadline will bound the next read, which may begin while we sleep.
+        long r = requestDeadline;
+        return r > now ? r : 0;
+    }
+
     /** Writes the whole buffer, however many writes the kernel needs. */
     public void writeFully(ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) channel.write(buffer);
     }
 
+    /** Closes the channel and stops watching its reads; idempotent. */
     @Override
-    public void close() throws IOException { channel.close(); }
+    public void close() throws IOException {
+        if (timeouts != null) timeouts.unwatch(this);
+        channel.close();
+    }
 
     @Override
     public String toString() { return "client=" + remote; }
 
     private static final class ChannelInput extends InputStream {
-        private final SocketChannel channel;
+        private final Connection connection;
 
-        ChannelInput(SocketChannel channel) { this.channel = channel; }
+        ChannelInput(Connection connection) { this.connection = connection; }
 
         @Override
         public int read() throws IOException {
@@ -95,7 +209,7 @@ public final class Connection implements Closeable {
             if (len == 0) return 0;
             int n;
             do {
-                n = channel.read(ByteBuffer.wrap(b, off, len));
+                n = connection.read(ByteBuffer.wrap(b, off, len));
             } while (n == 0);
             return n;
         }

@@ -15,7 +15,7 @@ public final class EchoHandler implements Handler, EventHandler {
     @Override
     public void handle(Connection connection) throws Exception {
         ByteBuffer buf = ByteBuffer.allocate(BUFFER);
-        while (connection.channel().read(buf) >= 0) {
+        while (connection.read(buf) >= 0) {
             buf.flip();
             connection.writeFully(buf);
             buf.clear();

@@ -52,6 +52,15 @@ public interface EventConnection {
      */
     long transfer(FileChannel file, long position, long count) throws IOException;
 
+    /**
+     * The first bytes of a request have arrived: from now until {@link #endRequest()} the whole request must arrive
+     * within the read timeout, or {@link EventSession#timedOut} follows. A request in progress keeps its deadline.
+     */
+    void beginRequest();
+
+    /** The request is complete: only the idle timeout applies until the next {@link #beginRequest()}. */
+    void endRequest();
+
     /** Closes once everything written is out. Nothing more is read; idempotent. */
     void close();
 }

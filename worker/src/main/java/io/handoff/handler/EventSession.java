@@ -25,6 +25,13 @@ public interface EventSession {
     /** The client shut its sending side; nothing more will be read. By default: close once the output is out. */
     default void endOfInput(EventConnection connection) throws IOException { connection.close(); }
 
+    /**
+     * The connection waited for input longer than the server's timeouts allow: the idle timeout, or the read timeout
+     * of a request in progress ({@link EventConnection#beginRequest()}). By default: close. A protocol may answer
+     * first (HTTP: 408 in the middle of a request), then it must close.
+     */
+    default void timedOut(EventConnection connection) throws IOException { connection.close(); }
+
     /** The connection is closed, by either side or at the stop deadline; release what the session holds. */
     default void closed(EventConnection connection) {}
 }

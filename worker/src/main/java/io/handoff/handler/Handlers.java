@@ -17,13 +17,19 @@ public final class Handlers {
 
     private Handlers() {}
 
+    /** As {@link #load(String, Path, Path, HttpLimits)} with the default HTTP limits. */
+    public static Handler load(String name, Path classpath, Path root) throws HandlerLoadException {
+        return load(name, classpath, root, HttpLimits.DEFAULT);
+    }
+
     /**
      * @param name      a built-in name or a fully qualified class name
      * @param classpath a jar or directory holding the user class, or null
      * @param root      the directory the http handler serves files from, or null
+     * @param limits    the sizes the http handler accepts
      * @throws HandlerLoadException with a message fit for the command line
      */
-    public static Handler load(String name, Path classpath, Path root) throws HandlerLoadException {
+    public static Handler load(String name, Path classpath, Path root, HttpLimits limits) throws HandlerLoadException {
         switch (name) {
             case "hello":
                 return new HelloHandler();
@@ -34,7 +40,7 @@ public final class Handlers {
                     throw new HandlerLoadException("--root " + root + " is not a directory");
                 }
                 try {
-                    return new HttpHandler(root);
+                    return new HttpHandler(root, limits);
                 } catch (IOException e) {
                     throw new HandlerLoadException("--root " + root + ": " + e.getMessage());
                 }

@@ -14,20 +14,29 @@ public final class HttpHandler implements Handler, EventHandler {
     /** Spare session buffers: enough for the connections that come and go at once in a busy worker. */
     private final BufferPool inputs = new BufferPool(HttpSession.INITIAL_READ_BUFFER, 64);
     private final BufferPool outputs = new BufferPool(HttpSession.INITIAL_WRITE_BUFFER, 64);
+    private final HttpLimits limits;
 
     /** @param root the directory to serve files from, or null to answer hello only */
-    public HttpHandler(Path root) throws IOException {
+    public HttpHandler(Path root) throws IOException { this(root, HttpLimits.DEFAULT); }
+
+    /**
+     * @param root   the directory to serve files from, or null to answer hello only
+     * @param limits the largest request head and body accepted
+     */
+    public HttpHandler(Path root, HttpLimits limits) throws IOException {
         this.files = root == null ? null : new StaticFiles(root);
+        this.limits = limits;
     }
 
     /** Hello only, no files. */
     public HttpHandler() {
         this.files = null;
+        this.limits = HttpLimits.DEFAULT;
     }
 
     @Override
     public void handle(Connection connection) throws IOException {
-        HttpSession session = new HttpSession(connection.channel(), files, connection::isDraining, inputs, outputs);
+        HttpSession session = new HttpSession(connection, files, limits, inputs, outputs);
         try {
             session.run();
         } finally {
@@ -36,5 +45,5 @@ public final class HttpHandler implements Handler, EventHandler {
     }
 
     @Override
-    public EventSession open(EventConnection connection) { return new HttpEventSession(files); }
+    public EventSession open(EventConnection connection) { return new HttpEventSession(files, limits); }
 }

@@ -15,12 +15,8 @@ import java.nio.charset.StandardCharsets;
  * {@link Outcome#ERROR} with a status.
  */
 final class HttpRequestParser {
-    static final int MAX_REQUEST_LINE = 8 * 1024;
-    static final int MAX_HEADER_SECTION = 16 * 1024;
     /** RFC 9112 2.2: tolerate stray CRLFs before a request (some clients send them after a body), but not forever. */
     static final int MAX_LEADING_EMPTY_LINES = 8;
-    /** The largest incomplete head the limits let through, plus slack; a buffer this big always reaches an outcome. */
-    static final int MAX_HEAD = 2 * MAX_LEADING_EMPTY_LINES + MAX_REQUEST_LINE + 2 + MAX_HEADER_SECTION + 2 + 64;
 
     enum Outcome { NEED_MORE, COMPLETE, ERROR }
 
@@ -46,13 +42,21 @@ final class HttpRequestParser {
     private static final byte[] H_CONNECTION = ascii("connection");
     private static final byte[] H_CONTENT_LENGTH = ascii("content-length");
     private static final byte[] H_TRANSFER_ENCODING = ascii("transfer-encoding");
+    private static final byte[] H_EXPECT = ascii("expect");
     private static final byte[] T_CLOSE = ascii("close");
+    private static final byte[] T_CHUNKED = ascii("chunked");
+    private static final byte[] T_100_CONTINUE = ascii("100-continue");
+
+    /** The head, request line to blank line: longer is 414 (the request line alone) or 431. */
+    private final int maxHead;
+    /** The largest Content-Length accepted (413 beyond), 0 for no limit; chunked bodies are checked as they come. */
+    private final long maxBody;
     private static final byte[] T_KEEP_ALIVE = ascii("keep-alive");
 
     // Scanning state, relative to the caller's 'from'.
     private int scan;
     private int lineStart;
-    private int headerStart;
+    private int requestStart;
     private boolean inRequestLine;
     private int emptyLines;
 
@@ -68,14 +72,29 @@ final class HttpRequestParser {
     private boolean connectionClose;
     private boolean connectionKeepAlive;
     private long contentLength;
+    private boolean expectContinue;
+    /** Transfer-Encoding: seen at all, chunked how often, last coding chunked, any other coding. */
+    private boolean transferEncoding;
+    private int chunkedCodings;
+    private boolean lastCodingChunked;
+    private boolean otherCoding;
     private int errorStatus;
 
-    HttpRequestParser() { reset(); }
+    HttpRequestParser() { this(HttpLimits.DEFAULT); }
+
+    HttpRequestParser(HttpLimits limits) {
+        this.maxHead = limits.maxHeaderBytes();
+        this.maxBody = limits.maxBodyBytes();
+        reset();
+    }
+
+    /** A buffer this big always reaches an outcome: the longest head the limits let through, stray CRLFs and all. */
+    int decidingBufferSize() { return 2 * MAX_LEADING_EMPTY_LINES + maxHead + 2; }
 
     void reset() {
         scan = 0;
         lineStart = 0;
-        headerStart = 0;
+        requestStart = 0;
         inRequestLine = true;
         emptyLines = 0;
         method = null;
@@ -83,6 +102,8 @@ final class HttpRequestParser {
         minor = 0;
         sawHost = connectionClose = connectionKeepAlive = false;
         contentLength = -1;
+        expectContinue = transferEncoding = lastCodingChunked = otherCoding = false;
+        chunkedCodings = 0;
         errorStatus = 0;
     }
 
@@ -117,9 +138,10 @@ final class HttpRequestParser {
             i++;
         }
         scan = i;
+        // Undecided bytes past the limit can only make a head that is too long: refuse now, not at the line's end.
         if (inRequestLine) {
-            if (n - lineStart > MAX_REQUEST_LINE + 1) return error(414);
-        } else if (n - headerStart > MAX_HEADER_SECTION + 2) {
+            if (n - lineStart > maxHead) return error(414);
+        } else if (n - requestStart > maxHead) {
             return error(431);
         }
         return Outcome.NEED_MORE;
@@ -129,19 +151,37 @@ final class HttpRequestParser {
     private int line(byte[] b, int start, int end, int next) {
         if (inRequestLine) {
             if (start == end) return ++emptyLines > MAX_LEADING_EMPTY_LINES ? 400 : 0;
-            if (end - start > MAX_REQUEST_LINE) return 414;
+            requestStart = start - base;
+            if (next - requestStart > maxHead) return 414;
             int r = requestLine(b, start, end);
             if (r != 0) return r;
             inRequestLine = false;
-            headerStart = next;
             return 0;
         }
+        if (next - requestStart > maxHead) return 431;
         if (start == end) {
             if (minor == 1 && !sawHost) return 400;
+            return framing();
+        }
+        return header(b, start, end);
+    }
+
+    /**
+     * The head is complete: how is the body framed (RFC 9112 6.1-6.3)? Only chunked as the final and only coding
+     * frames a body we can find the end of; anything else there is either not understood (501) or ambiguous (400).
+     *
+     * @return -1 (complete) or an error status
+     */
+    private int framing() {
+        if (transferEncoding) {
+            // HTTP/1.0 has no transfer codings, and Content-Length beside one is the classic smuggling vector.
+            if (minor == 0 || contentLength >= 0) return 400;
+            if (!lastCodingChunked || chunkedCodings > 1) return 400;
+            if (otherCoding) return 501;
             return -1;
         }
-        if (next - headerStart > MAX_HEADER_SECTION) return 431;
-        return header(b, start, end);
+        if (maxBody > 0 && contentLength > maxBody) return 413;
+        return -1;
     }
 
     private int requestLine(byte[] b, int s, int e) {
@@ -231,11 +271,43 @@ final class HttpRequestParser {
             case 14 -> {
                 if (name(b, s, H_CONTENT_LENGTH)) return contentLength(b, i, ve);
             }
+            case 6 -> {
+                if (name(b, s, H_EXPECT) && ve - i == T_100_CONTINUE.length && name(b, i, T_100_CONTINUE)) {
+                    expectContinue = true;
+                }
+            }
             case 17 -> {
-                // Only GET and HEAD get this far, and neither has a use for a chunked body: refuse rather than frame.
-                if (name(b, s, H_TRANSFER_ENCODING)) return 400;
+                if (name(b, s, H_TRANSFER_ENCODING)) return transferCodings(b, i, ve);
             }
             default -> { }
+        }
+        return 0;
+    }
+
+    /** One Transfer-Encoding line: its codings, in order, after those of any earlier line. */
+    private int transferCodings(byte[] b, int s, int e) {
+        transferEncoding = true;
+        int i = s;
+        while (i <= e) {
+            int ts = i;
+            while (i < e && b[i] != ',') i++;
+            int te = i;
+            while (ts < te && (b[ts] == ' ' || b[ts] == '\t')) ts++;
+            int ne = ts;
+            while (ne < te && TCHAR[b[ne] & 0xff]) ne++;
+            int rest = ne;
+            while (rest < te && (b[rest] == ' ' || b[rest] == '\t')) rest++;
+            // Parameters (after ';') are allowed; anything else after the name is not a coding.
+            if (rest < te && b[rest] != ';') return 400;
+            if (ne > ts) {
+                boolean chunked = ne - ts == T_CHUNKED.length && name(b, ts, T_CHUNKED);
+                if (chunked) chunkedCodings++;
+                else otherCoding = true;
+                lastCodingChunked = chunked;
+            } else if (rest < te) {
+                return 400; // parameters with no coding
+            }
+            i++;
         }
         return 0;
     }
@@ -316,6 +388,15 @@ final class HttpRequestParser {
 
     /** The body length to skip; 0 when there was no Content-Length. */
     long contentLength() { return Math.max(contentLength, 0); }
+
+    /** The body is chunked (its length unknown until its last chunk). */
+    boolean chunked() { return transferEncoding; }
+
+    /** A body follows the head. */
+    boolean hasBody() { return transferEncoding || contentLength > 0; }
+
+    /** The client waits for 100 (Continue) before it sends the body (RFC 9110 10.1.1); HTTP/1.1 only. */
+    boolean expectContinue() { return expectContinue && minor == 1; }
 
     /** Bytes of the head, from the caller's 'from', stray leading CRLFs included. */
     int consumed() { return scan; }

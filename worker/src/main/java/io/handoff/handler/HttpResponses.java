@@ -12,6 +12,8 @@ final class HttpResponses {
     static final byte[] CONNECTION_KEEP_ALIVE = ascii("Connection: keep-alive\r\n");
     static final byte[] CONTENT_LENGTH = ascii("Content-Length: ");
     static final byte[] OK = ascii("HTTP/1.1 200 OK\r\n");
+    /** The interim answer to "Expect: 100-continue": send the body. */
+    static final byte[] CONTINUE = ascii("HTTP/1.1 100 Continue\r\n\r\n");
 
     static final byte[] HELLO_BODY = ascii("hello\n");
     /** Everything of the hello response head that never changes; Date and Connection follow it. */
@@ -36,7 +38,7 @@ final class HttpResponses {
     private static final byte[][] ERROR_BODY = new byte[200][];
 
     static {
-        for (int status : new int[] {400, 403, 404, 405, 414, 431, 500, 501, 505}) {
+        for (int status : new int[] {400, 403, 404, 405, 408, 413, 414, 431, 500, 501, 505}) {
             String body = status + " " + reason(status) + "\n";
             String head = "HTTP/1.1 " + status + " " + reason(status) + "\r\nServer: handoff\r\n"
                     + "Content-Type: text/plain\r\nContent-Length: " + body.length() + "\r\n"
@@ -71,6 +73,8 @@ final class HttpResponses {
             case 403 -> "Forbidden";
             case 404 -> "Not Found";
             case 405 -> "Method Not Allowed";
+            case 408 -> "Request Timeout";
+            case 413 -> "Content Too Large";
             case 414 -> "URI Too Long";
             case 431 -> "Request Header Fields Too Large";
             case 501 -> "Not Implemented";

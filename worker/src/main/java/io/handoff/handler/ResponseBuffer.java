@@ -13,6 +13,8 @@ final class ResponseBuffer {
     private byte[] buf;
     private ByteBuffer view;
     private int size;
+    /** Where the held bytes begin (see {@link #hold}), or -1 when nothing is held. */
+    private int held = -1;
 
     ResponseBuffer(int initialCapacity) {
         this(new byte[initialCapacity]);
@@ -31,6 +33,23 @@ final class ResponseBuffer {
 
     /** Drops everything after {@code mark}, to take back a response that cannot be finished. */
     void truncate(int mark) { size = mark; }
+
+    /**
+     * Holds back what is put from now on: flushes write only what came before, until {@link #release} lets it go or
+     * {@link #dropHeld} takes it back. A response waits like this while its request's body is still arriving, since
+     * the body may yet turn out malformed, too large or too slow, and then this answer must not be the one sent.
+     */
+    void hold() { held = size; }
+
+    void release() { held = -1; }
+
+    void dropHeld() {
+        if (held >= 0) size = held;
+        held = -1;
+    }
+
+    /** Bytes that may be written now: everything but what is held. */
+    private int writable() { return held >= 0 ? held : size; }
 
     void put(byte[] bytes) {
         ensure(bytes.length);
@@ -65,17 +84,26 @@ final class ResponseBuffer {
         return true;
     }
 
-    /** The bytes held, as a buffer to write from (valid until the next put); {@link #clear} once they are taken. */
-    ByteBuffer contents() { return view.clear().limit(size); }
+    /**
+     * The bytes that may be written (all but any held back), as a buffer to write from (valid until the next put);
+     * {@link #clear} once they are taken.
+     */
+    ByteBuffer contents() { return view.clear().limit(writable()); }
 
-    void clear() { size = 0; }
+    /** Forgets the bytes {@link #contents} gave out; held bytes stay. */
+    void clear() {
+        int n = writable();
+        if (n < size) System.arraycopy(buf, n, buf, 0, size - n);
+        size -= n;
+        if (held >= 0) held = 0;
+    }
 
-    /** Writes everything buffered, however many writes the kernel needs. */
+    /** Writes everything buffered but what is held, however many writes the kernel needs. */
     void flush(SocketChannel channel) throws IOException {
-        if (size == 0) return;
-        view.clear().limit(size);
-        while (view.hasRemaining()) channel.write(view);
-        size = 0;
+        if (writable() == 0) return;
+        ByteBuffer out = contents();
+        while (out.hasRemaining()) channel.write(out);
+        clear();
     }
 
     private void ensure(int more) {

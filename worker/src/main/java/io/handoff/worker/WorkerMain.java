@@ -17,6 +17,8 @@ import io.handoff.engine.Engine;
 import io.handoff.engine.VirtualThreadEngine;
 import io.handoff.handler.Handler;
 import io.handoff.handler.Handlers;
+import io.handoff.handler.HttpLimits;
+import io.handoff.handler.Timeouts;
 import io.handoff.protocol.Message;
 import io.handoff.logging.Logs;
 import io.handoff.protocol.Message.Accepted;
@@ -85,7 +87,8 @@ public final class WorkerMain {
         }
         Handler handler;
         try {
-            handler = Handlers.load(a.handler(), a.handlerClasspath().orElse(null), a.root().orElse(null));
+            handler = Handlers.load(a.handler(), a.handlerClasspath().orElse(null), a.root().orElse(null),
+                    a.httpLimits());
             Sockets.ensureAvailable();
         } catch (Handlers.HandlerLoadException | RuntimeException | LinkageError e) {
             log.error("worker cannot boot: {}", e.getMessage(), e);
@@ -102,7 +105,7 @@ public final class WorkerMain {
             System.exit(EXIT_NO_LINK);
             return;
         }
-        new WorkerMain(link, new VirtualThreadEngine(handler)).run();
+        new WorkerMain(link, new VirtualThreadEngine(handler, a.timeouts())).run();
     }
 
     private void run() {
@@ -254,10 +257,14 @@ public final class WorkerMain {
         });
     }
 
-    record WorkerArgs(String link, String handler, Optional<Path> handlerClasspath, Optional<Path> root) {
+    /** What the supervisor's WorkerCommand passes; the limits default as {@code handoff serve}'s do. */
+    record WorkerArgs(String link, String handler, Optional<Path> handlerClasspath, Optional<Path> root,
+            Timeouts timeouts, HttpLimits httpLimits) {
         static WorkerArgs parse(String[] args) {
             String link = null, handler = "http";
             Path cp = null, root = null;
+            long idle = Timeouts.DEFAULT_IDLE_SECONDS, read = Timeouts.DEFAULT_READ_SECONDS;
+            long maxHeader = HttpLimits.DEFAULT_MAX_HEADER_BYTES, maxBody = HttpLimits.DEFAULT_MAX_BODY_BYTES;
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 if (value == null) throw new IllegalArgumentException("missing value for " + args[i]);
@@ -266,11 +273,27 @@ public final class WorkerMain {
                     case "--handler" -> handler = value;
                     case "--handler-classpath" -> cp = Path.of(value);
                     case "--root" -> root = Path.of(value);
+                    case "--idle-timeout" -> idle = number(args[i - 1], value);
+                    case "--read-timeout" -> read = number(args[i - 1], value);
+                    case "--max-header-bytes" -> maxHeader = number(args[i - 1], value);
+                    case "--max-body-bytes" -> maxBody = number(args[i - 1], value);
                     default -> throw new IllegalArgumentException("unknown argument " + args[i - 1]);
                 }
             }
             if (link == null) throw new IllegalArgumentException("--link is required");
-            return new WorkerArgs(link, handler, Optional.ofNullable(cp), Optional.ofNullable(root));
+            if (maxHeader > Integer.MAX_VALUE) throw new IllegalArgumentException("--max-header-bytes too large");
+            return new WorkerArgs(link, handler, Optional.ofNullable(cp), Optional.ofNullable(root),
+                    Timeouts.ofSeconds(idle, read), new HttpLimits((int) maxHeader, maxBody));
+        }
+
+        private static long number(String flag, String value) {
+            try {
+                long n = Long.parseLong(value);
+                if (n < 0) throw new NumberFormatException();
+                return n;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(flag + " needs a number of 0 or more, got '" + value + "'");
+            }
         }
     }
 }

@@ -29,8 +29,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.handoff.handler.EchoHandler;
+import io.handoff.handler.EventConnection;
+import io.handoff.handler.EventHandler;
+import io.handoff.handler.EventSession;
 import io.handoff.handler.Handler;
 import io.handoff.handler.HelloHandler;
+import io.handoff.handler.Timeouts;
 
 /** The event-loop engine with the echo and hello state machines, on real loopback sockets in this JVM. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -40,7 +44,11 @@ class EventLoopEngineTest {
 
     /** Accepts on a virtual thread and feeds the engine, as the supervisor's acceptor does. */
     private int start(Handler handler, int loops) throws IOException {
-        engine = new EventLoopEngine(handler, loops);
+        return start(new EventLoopEngine(handler, loops));
+    }
+
+    private int start(EventLoopEngine started) throws IOException {
+        engine = started;
         server = ServerSocketChannel.open();
         // Fixed, small kernel buffers (accepted sockets inherit it) make what the server itself buffers visible.
         server.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 64 * 1024);
@@ -170,6 +178,57 @@ class EventLoopEngineTest {
         }
         awaitOpen(0);
         assertEquals(500, engine.served());
+    }
+
+    /** A session that throws loses its own connection (closed, logged); the loop and its other connections go on. */
+    @Test
+    void sessionThatThrowsCostsOnlyItsConnection() throws Exception {
+        class Fragile implements Handler, EventHandler {
+            @Override
+            public void handle(io.handoff.handler.Connection connection) {}
+
+            @Override
+            public EventSession open(EventConnection connection) {
+                return (c, input) -> {
+                    if (input.get(input.position()) == '!') throw new IllegalStateException("on purpose");
+                    c.write(input);
+                };
+            }
+        }
+        int port = start(new Fragile(), 1);
+        try (Socket steady = connect(port)) {
+            steady.getOutputStream().write('a');
+            assertEquals('a', steady.getInputStream().read());
+            try (Socket fragile = connect(port)) {
+                fragile.getOutputStream().write('!');
+                assertEquals(-1, fragile.getInputStream().read(), "closed after its session threw");
+            }
+            steady.getOutputStream().write('b');
+            assertEquals('b', steady.getInputStream().read(), "same loop, still served");
+            awaitOpen(1);
+        }
+        awaitOpen(0);
+    }
+
+    /** Echo has no requests, so only the idle timeout applies: a connection that goes quiet is closed. */
+    @Test
+    void quietConnectionIsClosedAtTheIdleTimeoutAndABusyOneIsNot() throws Exception {
+        // A second: far longer than the pauses below, even on a machine busy enough to stall this JVM for a while.
+        engine = new EventLoopEngine(new EchoHandler(), 1, new Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(1)));
+        int port = start(engine);
+        try (Socket quiet = connect(port); Socket busy = connect(port)) {
+            long t0 = System.nanoTime();
+            // Busy well past both timeouts: every byte restarts the idle clock, and echo never begins a request.
+            for (int i = 0; i < 30; i++) {
+                busy.getOutputStream().write('x');
+                assertEquals('x', busy.getInputStream().read());
+                Thread.sleep(50);
+            }
+            assertEquals(-1, quiet.getInputStream().read(), "quiet one closed");
+            assertTrue(System.nanoTime() - t0 >= Duration.ofSeconds(1).toNanos());
+            busy.getOutputStream().write('y');
+            assertEquals('y', busy.getInputStream().read());
+        }
     }
 
     @Test

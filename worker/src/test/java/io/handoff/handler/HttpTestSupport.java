@@ -221,7 +221,8 @@ final class HttpTestSupport {
             return all.toByteArray();
         }
 
-        private String line() throws IOException {
+        /** One line of the response stream, without its CRLF; null at end of stream. */
+        String line() throws IOException {
             StringBuilder sb = new StringBuilder();
             for (;;) {
                 int b = in.read();
