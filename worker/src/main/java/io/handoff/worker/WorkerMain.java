@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import io.handoff.engine.Engine;
 import io.handoff.engine.VirtualThreadEngine;
+import io.handoff.engine.VirtualThreadIo;
 import io.handoff.handler.Handler;
 import io.handoff.handler.Handlers;
 import io.handoff.protocol.Message;
@@ -56,9 +57,12 @@ public final class WorkerMain {
     /** Set by the link reader when the supervisor shares its listeners; closed by the stop thread. */
     private volatile SharedAcceptors acceptors;
 
-    private WorkerMain(MessageLink link, Engine engine) {
+    private final int maxConnections;
+
+    private WorkerMain(MessageLink link, Engine engine, int maxConnections) {
         this.link = link;
         this.engine = engine;
+        this.maxConnections = maxConnections;
     }
 
     public static void main(String[] args) {
@@ -92,6 +96,14 @@ public final class WorkerMain {
             System.exit(EXIT_BOOT_ERROR);
             return;
         }
+        try {
+            VirtualThreadIo.initialize();
+        } catch (IOException e) {
+            // Not a boot error: a shortage of fds passes, and the supervisor respawns with backoff.
+            log.error("worker cannot start: {}", e.getMessage());
+            System.exit(1);
+            return;
+        }
         MessageLink link;
         try {
             SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -102,7 +114,7 @@ public final class WorkerMain {
             System.exit(EXIT_NO_LINK);
             return;
         }
-        new WorkerMain(link, new VirtualThreadEngine(handler)).run();
+        new WorkerMain(link, new VirtualThreadEngine(handler), a.maxConnections()).run();
     }
 
     private void run() {
@@ -174,7 +186,7 @@ public final class WorkerMain {
             return;
         }
         try {
-            acceptors = SharedAcceptors.start(l.fds(), l.families(), engine);
+            acceptors = SharedAcceptors.start(l.fds(), l.families(), engine, maxConnections);
         } catch (IOException | RuntimeException e) {
             // Every worker would fail the same way: exit as a boot failure, so the supervisor stops, not respawns.
             log.error("worker cannot accept on the shared listeners: {}", e.toString(), e);
@@ -254,10 +266,13 @@ public final class WorkerMain {
         });
     }
 
-    record WorkerArgs(String link, String handler, Optional<Path> handlerClasspath, Optional<Path> root) {
+    /** @param maxConnections connections this worker holds at once; enforced here only when it accepts itself */
+    record WorkerArgs(String link, String handler, Optional<Path> handlerClasspath, Optional<Path> root,
+            int maxConnections) {
         static WorkerArgs parse(String[] args) {
             String link = null, handler = "http";
             Path cp = null, root = null;
+            int maxConnections = Integer.MAX_VALUE;
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 if (value == null) throw new IllegalArgumentException("missing value for " + args[i]);
@@ -266,11 +281,12 @@ public final class WorkerMain {
                     case "--handler" -> handler = value;
                     case "--handler-classpath" -> cp = Path.of(value);
                     case "--root" -> root = Path.of(value);
+                    case "--max-connections" -> maxConnections = Integer.parseInt(value);
                     default -> throw new IllegalArgumentException("unknown argument " + args[i - 1]);
                 }
             }
             if (link == null) throw new IllegalArgumentException("--link is required");
-            return new WorkerArgs(link, handler, Optional.ofNullable(cp), Optional.ofNullable(root));
+            return new WorkerArgs(link, handler, Optional.ofNullable(cp), Optional.ofNullable(root), maxConnections);
         }
     }
 }
