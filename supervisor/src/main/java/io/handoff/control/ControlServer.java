@@ -67,9 +67,15 @@ public final class ControlServer implements Closeable {
             }
         }
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        ch.bind(UnixDomainSocketAddress.of(path), 16);
-        // The directory is 0700, so there is no moment in which someone else could reach the socket before this.
-        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        try {
+            // Created 0600, whatever the umask and the directory (a --control directory may be less private).
+            Sockets.bindPrivate(ch, UnixDomainSocketAddress.of(path), 16);
+            String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
+            if (!mode.equals("rw-------")) throw new IOException("control socket " + path + " came out " + mode);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
         ControlServer cs = new ControlServer(path, ch, executor, afterReply);
         Thread.ofPlatform().daemon().name("control").start(cs::acceptLoop);
         return cs;

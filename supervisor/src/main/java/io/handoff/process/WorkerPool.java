@@ -60,14 +60,15 @@ public final class WorkerPool implements AutoCloseable {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         linkPath = runtimeDir.resolve("link.sock");
         linkServer = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        linkServer.bind(UnixDomainSocketAddress.of(linkPath), 64);
+        // 0600 inside the 0700 directory: two gates before the peer-credential check in adoptLink.
+        Sockets.bindPrivate(linkServer, UnixDomainSocketAddress.of(linkPath), 64);
         Thread.ofPlatform().daemon().name("link-accept").start(this::acceptLinks);
     }
 
     /** Starts a worker JVM; it counts once it connects back and reports ready. */
     public WorkerProcess spawn(int id, int generation, long maxServed) throws IOException {
         List<String> cmd = WorkerCommand.build(id, linkPath, config.handler(), config.handlerClasspath(),
-                config.root(), config.logFile());
+                config.root(), config.logFile(), config.workerConnections());
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT)
