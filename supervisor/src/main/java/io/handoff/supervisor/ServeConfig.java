@@ -26,7 +26,10 @@ public record ServeConfig(
         long maxWorkerMemoryMb,
         Path control,
         Path pidfile,
-        Path logFile) {
+        Path logFile,
+        // Capacity: connections the whole server holds at once, and each fork-model worker.
+        int maxConnections,
+        int workerConnections) {
 
     public enum Model { fork, threads, virtual, events }
 
