@@ -150,12 +150,11 @@ final class ServeCommand implements Callable<Integer> {
         if (Daemon.isChild()) Daemon.detachFromTerminal();
         if (logFile != null) {
             try {
-                io.handoff.logging.Logs.toFile(logFile);
+                io.handoff.logging.Logs.toFile(logFile, true);
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--log-file: " + e.getMessage());
             }
         }
-        logCapacity(config);
         if (pidfile != null) {
             try {
                 Pidfile.checkNotRunning(pidfile);
@@ -201,6 +200,7 @@ final class ServeCommand implements Callable<Integer> {
             listeners.forEach(Listener::close);
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        logCapacity(config); // after the last configuration error: those stay one line
         Supervisor supervisor = new Supervisor(config, listeners, handlerObject, SystemdNotifier.fromEnvironment());
         try {
             supervisor.openControl();

@@ -20,6 +20,8 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.engine.AcceptGate;
+import io.handoff.engine.Episode;
 import io.handoff.unix.PeerCredentials;
 import io.handoff.unix.Sockets;
 
@@ -84,15 +86,34 @@ public final class ControlServer implements Closeable {
     public Path path() { return path; }
 
     private void acceptLoop() {
+        Episode failing = new Episode(log);
         while (server.isOpen()) {
             SocketChannel client;
             try {
                 client = server.accept();
             } catch (IOException e) {
-                if (server.isOpen()) log.warn("control accept failed: {}", e.toString());
-                return;
+                if (!server.isOpen()) return;
+                // Out of fds, most likely: the control socket must outlive that, not end with it.
+                failing.seen("control accept failing error={}; retrying every {}ms", e.toString(),
+                        AcceptGate.ACCEPT_ERROR_BACKOFF_MILLIS);
+                try {
+                    Thread.sleep(AcceptGate.ACCEPT_ERROR_BACKOFF_MILLIS);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                continue;
             }
-            Thread.ofVirtual().name("control-client").start(() -> serve(client));
+            failing.clear("control accept works again");
+            try {
+                Thread.ofVirtual().name("control-client").start(() -> serve(client));
+            } catch (RuntimeException | OutOfMemoryError e) {
+                log.warn("cannot serve a control connection error={}", e.toString());
+                try {
+                    client.close();
+                } catch (IOException ignored) {
+                    // nothing left to release
+                }
+            }
         }
     }
 

@@ -45,6 +45,11 @@ public final class Dispatcher implements Distribution {
     /** How often a paused dispatcher looks again: workers report finished connections within 10 ms. */
     private static final long PAUSED_POLL_MILLIS = 5;
     private static final long ACCEPT_ERROR_BACKOFF_NANOS = java.time.Duration.ofMillis(100).toNanos();
+    private static final long WATCH_MILLIS = 100;
+    /** A worker that has not acknowledged a handoff for this long gets nothing more until it does. */
+    private static final long STALL_ACK_MILLIS = 500;
+    /** Heartbeats come every second; a worker that missed more than two gets nothing more until one arrives. */
+    private static final long STALL_HEARTBEAT_MILLIS = 2500;
 
     private final List<Listener> listeners;
     private final Supplier<WorkerProcess[]> readyWorkers;
@@ -62,6 +67,8 @@ public final class Dispatcher implements Distribution {
     /** When accepting may be tried again after a failure; 0 when it is not failing. */
     private long acceptRetryAtNanos;
     private boolean accepting = true;
+    /** Ready workers that are not stalled, as of the last {@link #room()}. */
+    private int responsiveWorkers;
     private volatile boolean running = true;
     private volatile long flushDeadline;
     private volatile boolean closing;
@@ -200,7 +207,13 @@ public final class Dispatcher implements Distribution {
      */
     private int room() {
         long free = 0;
-        for (WorkerProcess w : readyWorkers.get()) free += Math.max(0, limits.workerConnections() - w.load());
+        responsiveWorkers = 0;
+        for (WorkerProcess w : readyWorkers.get()) {
+            if (!w.isStalled(STALL_ACK_MILLIS, STALL_HEARTBEAT_MILLIS)) {
+                responsiveWorkers++;
+                free += Math.max(0, limits.workerConnections() - w.load());
+            }
+        }
         long room = Math.min(free, limits.maxConnections() - open() + pending.size()) - pending.size();
         return (int) Math.max(0, Math.min(room, limits.maxPending() - pending.size()));
     }
@@ -212,13 +225,12 @@ public final class Dispatcher implements Distribution {
     private void acceptOnlyWithRoom() {
         boolean backingOff = acceptRetryAtNanos != 0 && System.nanoTime() < acceptRetryAtNanos;
         int room = room();
-        WorkerProcess[] ready = readyWorkers.get();
-        // Full, as opposed to waiting for a worker to boot or for the pending ones to go out.
-        boolean full = room == 0 && ready.length > 0 && pending.size() < limits.maxPending();
+        // Full, as opposed to waiting for a worker to boot or catch up, or for the pending ones to go out.
+        boolean full = room == 0 && responsiveWorkers > 0 && pending.size() < limits.maxPending();
         if (full) {
             atCapacity.seen("at capacity open={} max={} worker_connections={} ready_workers={}; new connections "
                     + "wait in the listen backlog", open(), limits.maxConnections(), limits.workerConnections(),
-                    ready.length);
+                    responsiveWorkers);
         } else if (room > 0) {
             atCapacity.clear("accepting again open={} max={}", open(), limits.maxConnections());
         }
@@ -236,6 +248,11 @@ public final class Dispatcher implements Distribution {
             if (left > 0) return Math.min(left, ACCEPT_ERROR_BACKOFF_NANOS / 1_000_000);
         }
         if (!accepting) return PAUSED_POLL_MILLIS;
+        // Handoffs awaiting acknowledgement: look again soon, so a worker that stalls is noticed (and one that
+        // catches up is told apart) without waiting for the next client.
+        for (WorkerProcess w : readyWorkers.get()) {
+            if (w.inFlight() > 0 || w.wasStalled()) return WATCH_MILLIS;
+        }
         // An episode still open is logged as over once it has been quiet long enough, even if no client comes.
         return atCapacity.isOn() || acceptFailing.isOn() ? Episode.QUIET.toMillis() : 0;
     }
@@ -249,7 +266,11 @@ public final class Dispatcher implements Distribution {
         if (workers.length == 0) return;
         int n = workers.length;
         int[] load = new int[n];
-        for (int i = 0; i < n; i++) load[i] = workers[i].load();
+        for (int i = 0; i < n; i++) {
+            // A stalled worker counts as full: the balancer never picks it.
+            boolean stalled = workers[i].isStalled(STALL_ACK_MILLIS, STALL_HEARTBEAT_MILLIS);
+            load[i] = stalled ? Math.max(workers[i].load(), limits.workerConnections()) : workers[i].load();
+        }
         @SuppressWarnings("unchecked")
         List<Pending>[] batches = new List[n];
         int take = Math.min(pending.size(), n * UnixLink.MAX_FDS);

@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.engine.AcceptGate;
+import io.handoff.engine.Episode;
 import io.handoff.protocol.Message;
 import io.handoff.protocol.Message.Accepted;
 import io.handoff.protocol.Message.Drained;
@@ -92,14 +94,24 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private void acceptLinks() {
+        Episode failing = new Episode(log);
         while (linkServer.isOpen()) {
             SocketChannel ch;
             try {
                 ch = linkServer.accept();
             } catch (IOException e) {
-                if (linkServer.isOpen()) log.error("worker link accept failed: {}", e.toString());
-                return;
+                if (!linkServer.isOpen()) return;
+                // Out of fds, most likely: a booting worker waits in the backlog (its --boot-timeout still runs).
+                failing.seen("worker link accept failing error={}; retrying every {}ms", e.toString(),
+                        AcceptGate.ACCEPT_ERROR_BACKOFF_MILLIS);
+                try {
+                    Thread.sleep(AcceptGate.ACCEPT_ERROR_BACKOFF_MILLIS);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                continue;
             }
+            failing.clear("worker link accept works again");
             try {
                 adoptLink(ch);
             } catch (IOException e) {

@@ -69,7 +69,14 @@ public final class WorkerMain {
         // Ctrl-C in a terminal reaches the whole process group; the supervisor decides how its workers stop.
         sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
         String logFile = System.getProperty("handoff.log.file");
-        if (logFile != null) Logs.toFile(Path.of(logFile));
+        if (logFile != null) {
+            try {
+                Logs.toFile(Path.of(logFile), false);
+            } catch (IllegalArgumentException e) {
+                // The supervisor opened it a moment ago; whatever changed since, log to stderr rather than not start.
+                System.err.println("handoff[" + Logs.processName() + "]: " + e.getMessage() + "; logging to stderr");
+            }
+        }
         if (args.length == 1 && args[0].equals("--train")) {
             try {
                 Training.run();
