@@ -2,6 +2,7 @@ package io.handoff.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
@@ -176,6 +177,45 @@ abstract class ModelContractTest {
             System.out.println("graceful stop under load: " + summary);
         } finally {
             load.stop();
+        }
+    }
+
+    /**
+     * At --max-connections the server stops accepting: further clients connect (the kernel's backlog takes them) but
+     * are not served until a connection ends, and then they are. Logged once for the episode, not per client.
+     */
+    @Test
+    void atMaxConnectionsNewClientsWaitInTheBacklogAndAreServedWhenOneLeaves() throws Exception {
+        ServerProcess s = serve("--handler", "echo", "--bind", "127.0.0.1:0", "--max-connections", "4");
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                Socket c = Clients.tcp(s.port(0));
+                held.add(c);
+                c.getOutputStream().write('a' + i);
+                assertEquals('a' + i, c.getInputStream().read(), "connection " + i + " served");
+            }
+            List<Socket> waiting = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                Socket c = Clients.tcp(s.port(0)); // completes in the backlog
+                waiting.add(c);
+                held.add(c);
+                c.getOutputStream().write('x');
+            }
+            for (Socket c : waiting) {
+                c.setSoTimeout(500);
+                assertThrows(java.net.SocketTimeoutException.class, () -> c.getInputStream().read(),
+                        "served beyond --max-connections");
+                c.setSoTimeout(Clients.READ_TIMEOUT_MILLIS);
+            }
+            held.get(0).close();
+            held.get(1).close();
+            for (Socket c : waiting) assertEquals('x', c.getInputStream().read(), "served once a slot freed");
+            s.awaitLog(l -> l.contains("at capacity"), Duration.ofSeconds(10));
+            // One episode per accepting process (the fork model's workers each accept in shared dispatch).
+            assertTrue(s.countLines("at capacity") <= 2, s.log());
+        } finally {
+            for (Socket c : held) c.close();
         }
     }
 

@@ -145,6 +145,9 @@ final class ServerProcess implements AutoCloseable {
         return started(new ServerProcess(p), binds);
     }
 
+    /** Tracks a server process without waiting for anything (its log may go elsewhere); close() still kills it. */
+    static ServerProcess track(Process p) { return new ServerProcess(p); }
+
     private static ServerProcess started(ServerProcess s, long binds) throws Exception {
         try {
             s.awaitLog(l -> l.contains("listening on"), START_TIMEOUT);

@@ -15,6 +15,12 @@ final class Render {
                     Boolean.TRUE.equals(answer.get("reloading")) ? "  (reloading)" : ""));
             sb.append("listening on ").append(answer.get("listeners")).append('\n');
             sb.append("open connections ").append(answer.get("open"));
+            if (answer.containsKey("max_connections")) {
+                sb.append(" of ").append(answer.get("max_connections"));
+                if (answer.containsKey("worker_connections")) {
+                    sb.append(" (").append(answer.get("worker_connections")).append(" per worker)");
+                }
+            }
             if (answer.containsKey("served")) sb.append("  served ").append(answer.get("served"));
             if (answer.containsKey("workers_target")) sb.append("  workers ").append(answer.get("workers_target"));
             if (answer.containsKey("dispatch")) sb.append("  dispatch ").append(answer.get("dispatch"));

@@ -1,5 +1,6 @@
 package io.handoff.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,17 +10,20 @@ import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.engine.VirtualThreadIo;
 import io.handoff.handler.Handler;
 import io.handoff.handler.Handlers;
 import io.handoff.handler.HttpLimits;
 import io.handoff.listen.BindAddress;
 import io.handoff.listen.Listener;
+import io.handoff.supervisor.FdBudget;
 import io.handoff.supervisor.Pidfile;
 import io.handoff.supervisor.ServeConfig;
 import io.handoff.supervisor.ServeConfig.Dispatch;
 import io.handoff.supervisor.ServeConfig.Model;
 import io.handoff.supervisor.Supervisor;
 import io.handoff.supervisor.SystemdNotifier;
+import io.handoff.unix.FdLimit;
 import io.handoff.unix.Sockets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -142,6 +146,20 @@ final class ServeCommand implements Callable<Integer> {
             + "--log-file).")
     boolean daemon;
 
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "Connections the server holds at once; at this many it stops accepting until one ends, and "
+                    + "new clients wait in the listen backlog. Default: 10000, or fewer to fit the fd limit (ulimit -n).")
+    Integer maxConnections;
+
+    @Option(names = "--worker-connections", paramLabel = "N",
+            description = "Connections one --model fork worker holds at once. Default: --max-connections divided by "
+                    + "--workers, rounded up (fewer to fit the fd limit).")
+    Integer workerConnections;
+
+    /** Worked out in validate(), logged once logging goes where it should. */
+    private FdBudget.Plan capacity;
+    private FdLimit fdLimit;
+
     @Override
     public Integer call() {
         ServeConfig config = validate();
@@ -155,7 +173,7 @@ final class ServeCommand implements Callable<Integer> {
         if (Daemon.isChild()) Daemon.detachFromTerminal();
         if (logFile != null) {
             try {
-                io.handoff.logging.Logs.toFile(logFile);
+                io.handoff.logging.Logs.toFile(logFile, true);
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--log-file: " + e.getMessage());
             }
@@ -177,6 +195,13 @@ final class ServeCommand implements Callable<Integer> {
             handlerObject = Handlers.load(handler, handlerClasspath, root, config.httpLimits());
         } catch (Handlers.HandlerLoadException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        try {
+            // The control socket (every model), the virtual model and fork workers block on virtual threads.
+            VirtualThreadIo.initialize();
+        } catch (IOException e) {
+            log.error("{}", e.getMessage());
+            return Supervisor.EXIT_FAILURE;
         }
         if (config.model() == Model.fork) {
             try {
@@ -202,6 +227,7 @@ final class ServeCommand implements Callable<Integer> {
             listeners.forEach(Listener::close);
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        logCapacity(config); // after the last configuration error: those stay one line
         Supervisor supervisor = new Supervisor(config, listeners, handlerObject, SystemdNotifier.fromEnvironment());
         try {
             supervisor.openControl();
@@ -250,12 +276,40 @@ final class ServeCommand implements Callable<Integer> {
         require(maxBodyBytes >= 0, "--max-body-bytes must be 0 (no limit) or more, got " + maxBodyBytes);
         require(dispatch == null || model == Model.fork, "--dispatch applies to --model fork only");
         List<BindAddress> b = binds.isEmpty() ? List.of(BindAddress.parse("127.0.0.1:8000")) : List.copyOf(binds);
+        planCapacity(n, b.size());
         return new ServeConfig(model, n, dispatch == null ? Dispatch.HANDOFF : dispatch, threads, loops, b, handler,
                 handlerClasspath, root, backlog,
                 Duration.ofSeconds(gracefulTimeout), Duration.ofSeconds(bootTimeout), Duration.ofSeconds(timeout),
                 maxRequests, maxRequestsJitter, maxWorkerMemory,
                 Duration.ofSeconds(idleTimeout), Duration.ofSeconds(readTimeout), (int) maxHeaderBytes, maxBodyBytes,
-                abs(control), abs(pidfile), abs(logFile));
+                abs(control), abs(pidfile), abs(logFile),
+                capacity.maxConnections(), capacity.workerConnections());
+    }
+
+    /** Raises the fd limit as far as it goes (workers inherit it) and fits the connection limits to it. */
+    private void planCapacity(int workerCount, int binds) {
+        require(maxConnections == null || maxConnections >= 1,
+                "--max-connections must be at least 1, got " + maxConnections);
+        require(workerConnections == null || workerConnections >= 1,
+                "--worker-connections must be at least 1, got " + workerConnections);
+        require(workerConnections == null || model == Model.fork, "--worker-connections applies to --model fork only");
+        try {
+            fdLimit = FdLimit.raise();
+        } catch (IOException | RuntimeException | LinkageError e) {
+            fdLimit = null; // no native access here: nothing to raise, and nothing to fit to
+        }
+        int inherited = socketActivationFds();
+        capacity = FdBudget.plan(model, dispatch == null ? Dispatch.HANDOFF : dispatch, workerCount,
+                inherited > 0 ? inherited : binds, maxConnections, workerConnections,
+                fdLimit == null ? Long.MAX_VALUE : fdLimit.soft());
+    }
+
+    private void logCapacity(ServeConfig config) {
+        log.info("capacity max_connections={}{} fd_limit={}", config.maxConnections(),
+                config.model() == Model.fork ? " worker_connections=" + config.workerConnections() : "",
+                fdLimit == null ? "unknown" : fdLimit);
+        capacity.notes().forEach(log::info);
+        capacity.warnings().forEach(log::warn);
     }
 
     private static Path abs(Path p) { return p == null ? null : p.toAbsolutePath(); }

@@ -20,6 +20,8 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.engine.AcceptGate;
+import io.handoff.engine.Episode;
 import io.handoff.unix.PeerCredentials;
 import io.handoff.unix.Sockets;
 
@@ -67,9 +69,15 @@ public final class ControlServer implements Closeable {
             }
         }
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        ch.bind(UnixDomainSocketAddress.of(path), 16);
-        // The directory is 0700, so there is no moment in which someone else could reach the socket before this.
-        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        try {
+            // Created 0600, whatever the umask and the directory (a --control directory may be less private).
+            Sockets.bindPrivate(ch, UnixDomainSocketAddress.of(path), 16);
+            String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
+            if (!mode.equals("rw-------")) throw new IOException("control socket " + path + " came out " + mode);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
         ControlServer cs = new ControlServer(path, ch, executor, afterReply);
         Thread.ofPlatform().daemon().name("control").start(cs::acceptLoop);
         return cs;
@@ -78,15 +86,34 @@ public final class ControlServer implements Closeable {
     public Path path() { return path; }
 
     private void acceptLoop() {
+        Episode failing = new Episode(log);
         while (server.isOpen()) {
             SocketChannel client;
             try {
                 client = server.accept();
             } catch (IOException e) {
-                if (server.isOpen()) log.warn("control accept failed: {}", e.toString());
-                return;
+                if (!server.isOpen()) return;
+                // Out of fds, most likely: the control socket must outlive that, not end with it.
+                failing.seen("control accept failing error={}; retrying every {}ms", e.toString(),
+                        AcceptGate.ACCEPT_ERROR_BACKOFF_MILLIS);
+                try {
+                    Thread.sleep(AcceptGate.ACCEPT_ERROR_BACKOFF_MILLIS);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                continue;
             }
-            Thread.ofVirtual().name("control-client").start(() -> serve(client));
+            failing.clear("control accept works again");
+            try {
+                Thread.ofVirtual().name("control-client").start(() -> serve(client));
+            } catch (RuntimeException | OutOfMemoryError e) {
+                log.warn("cannot serve a control connection error={}", e.toString());
+                try {
+                    client.close();
+                } catch (IOException ignored) {
+                    // nothing left to release
+                }
+            }
         }
     }
 

@@ -7,10 +7,11 @@ package io.handoff.dispatch;
  */
 public interface Balancer {
     /**
-     * Returns the index of the worker for the next connection.
+     * Returns the index of the worker for the next connection, or -1 when every worker is at {@code capacity}.
      *
-     * @param load per ready worker, in a stable order: the connections it holds or has on the way, counting the ones
-     *             this round already assigned to it (the caller updates it after each pick)
+     * @param load     per ready worker, in a stable order: the connections it holds or has on the way, counting the
+     *                 ones this round already assigned to it (the caller updates it after each pick)
+     * @param capacity connections one worker may hold: a worker whose load reached it is never picked
      */
-    int pick(int[] load);
+    int pick(int[] load, int capacity);
 }

@@ -13,6 +13,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.engine.Episode;
 import io.handoff.listen.Listener;
 import io.handoff.process.WorkerProcess;
 import io.handoff.protocol.Message.Family;
@@ -31,16 +32,30 @@ import io.handoff.unix.UnixLink;
  *
  * <p>Accounting: an accepted fd is always in exactly one place: the pending queue here, a link's socket buffer
  * (counted as the worker's in-flight until it acknowledges), or a worker. Sends never block; a worker whose link is
- * full is skipped, and refused connections come back through {@link #reroute}. While connections are pending and
- * no worker can take them, accepting pauses, so the kernel backlog holds the rest.
+ * full is skipped, and refused connections come back through {@link #reroute}.
+ *
+ * <p>Capacity: it accepts only what a ready worker has room for (below {@code --worker-connections}) and what keeps
+ * the total, open plus pending, below {@code --max-connections}; otherwise it stops accepting until a slot frees and
+ * the kernel's listen backlog holds the rest. An accept that fails (EMFILE at the fd limit, ENFILE, ENOBUFS) pauses
+ * accepting for a moment instead of spinning on a listener that stays readable. Both are logged once per episode.
  */
 public final class Dispatcher implements Distribution {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final int MAX_PENDING = 4 * UnixLink.MAX_FDS;
     private static final long RETRY_MILLIS = 2;
+    /** How often a paused dispatcher looks again: workers report finished connections within 10 ms. */
+    private static final long PAUSED_POLL_MILLIS = 5;
+    private static final long ACCEPT_ERROR_BACKOFF_NANOS = java.time.Duration.ofMillis(100).toNanos();
+    private static final long WATCH_MILLIS = 100;
+    /** A worker that has not acknowledged a handoff for this long gets nothing more until it does. */
+    private static final long STALL_ACK_MILLIS = 500;
+    /** Heartbeats come every second; a worker that missed more than two gets nothing more until one arrives. */
+    private static final long STALL_HEARTBEAT_MILLIS = 2500;
 
     private final List<Listener> listeners;
     private final Supplier<WorkerProcess[]> readyWorkers;
+    private final Supplier<List<WorkerProcess>> allWorkers;
+    private final Limits limits;
     private final Balancer balancer;
     /** Told when the loop dies: the supervisor must stop rather than keep clients waiting in the backlog. */
     private final Runnable onFailure;
@@ -50,6 +65,13 @@ public final class Dispatcher implements Distribution {
     private final Sockets.BatchAcceptor acceptor = new Sockets.BatchAcceptor();
     private final List<Fd> acceptedFds = new ArrayList<>();
     private final List<byte[]> acceptedPeers = new ArrayList<>();
+    private final Episode atCapacity = new Episode(log);
+    private final Episode acceptFailing = new Episode(log);
+    /** When accepting may be tried again after a failure; 0 when it is not failing. */
+    private long acceptRetryAtNanos;
+    private boolean accepting = true;
+    /** Ready workers that are not stalled, as of the last {@link #room()}. */
+    private int responsiveWorkers;
     private volatile boolean running = true;
     private volatile long flushDeadline;
     private volatile boolean closing;
@@ -58,12 +80,32 @@ public final class Dispatcher implements Distribution {
 
     private record Pending(Fd fd, Family family, byte[] peer) {}
 
-    public Dispatcher(List<Listener> listeners, Supplier<WorkerProcess[]> readyWorkers, Balancer balancer,
-            Runnable onFailure)
+    /**
+     * @param maxConnections    connections open in all workers plus pending here, at most
+     * @param workerConnections connections one worker holds or has on the way, at most
+     * @param maxPending        accepted connections waiting here for a worker, at most (each costs the supervisor an
+     *                          fd until it is sent)
+     */
+    public record Limits(int maxConnections, int workerConnections, int maxPending) {
+        /** {@code maxPending} fitted to the supervisor's fd limit: at most half of it, at most 4 full batches. */
+        public static Limits of(int maxConnections, int workerConnections, long fdLimit) {
+            long half = Math.max(16, (fdLimit - io.handoff.supervisor.FdBudget.RESERVE) / 2);
+            return new Limits(maxConnections, workerConnections, (int) Math.min(MAX_PENDING, half));
+        }
+    }
+
+    /**
+     * @param readyWorkers the workers that take connections now, in a stable order
+     * @param allWorkers   every worker, draining ones included: their connections count against max-connections
+     */
+    public Dispatcher(List<Listener> listeners, Supplier<WorkerProcess[]> readyWorkers,
+            Supplier<List<WorkerProcess>> allWorkers, Balancer balancer, Limits limits, Runnable onFailure)
             throws IOException {
         this.onFailure = onFailure;
         this.listeners = listeners;
         this.readyWorkers = readyWorkers;
+        this.allWorkers = allWorkers;
+        this.limits = limits;
         this.balancer = balancer;
         this.selector = Selector.open();
         for (Listener l : listeners) {
@@ -97,18 +139,19 @@ public final class Dispatcher implements Distribution {
     private void run() {
         try {
             while (running) {
-                selector.select(pending.isEmpty() && !closing ? 0 : RETRY_MILLIS);
+                selector.select(selectTimeoutMillis());
                 // (Fail loudly below rather than limp: a dispatcher that stopped would leave every client waiting.)
                 if (closing && stopAccepting()) break;
                 for (Pending p; (p = rerouted.poll()) != null; ) pending.add(p);
+                int room = room();
                 Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
                 while (keys.hasNext()) {
                     SelectionKey key = keys.next();
                     keys.remove();
-                    if (key.isValid() && key.isAcceptable()) acceptFrom((Listener) key.attachment());
+                    if (key.isValid() && key.isAcceptable()) room -= acceptFrom((Listener) key.attachment(), room);
                 }
                 if (!pending.isEmpty()) dispatchPending();
-                pauseAcceptingWhileFull();
+                acceptOnlyWithRoom();
             }
         } catch (IOException | RuntimeException e) {
             if (running) {
@@ -124,7 +167,7 @@ public final class Dispatcher implements Distribution {
             // Take what the kernel already queued before closing: closing a listener resets its queued connections.
             listeners.forEach(l -> Sockets.stopAdmitting(l.channel()));
             for (SelectionKey key : selector.keys()) {
-                if (key.isValid()) acceptFrom((Listener) key.attachment());
+                if (key.isValid()) acceptFrom((Listener) key.attachment(), limits.maxPending() - pending.size());
                 key.cancel();
             }
             listeners.forEach(Listener::close);
@@ -135,28 +178,91 @@ public final class Dispatcher implements Distribution {
         return pending.isEmpty() || System.nanoTime() > flushDeadline;
     }
 
-    private void acceptFrom(Listener listener) {
+    /** Accepts up to {@code room} connections; returns how many. */
+    private int acceptFrom(Listener listener, int room) {
         Family family = Family.of(listener.family());
-        int room = MAX_PENDING - pending.size();
-        if (room <= 0) return;
+        if (room <= 0) return 0;
         acceptedFds.clear();
         acceptedPeers.clear();
         try {
             acceptor.accept(listener.channel(), acceptedFds, acceptedPeers, room);
+            acceptRetryAtNanos = 0;
+            acceptFailing.clear("accept works again on {} open={}", listener.describe(), open());
         } catch (NativeException e) {
-            // EMFILE and friends: the connection stays in the backlog; retry after the pending ones went out.
-            log.warn("accept failed on {} error={}", listener.describe(), e.getMessage());
+            // The connection stays in the backlog. Retrying at once would spin: the listener stays readable.
+            acceptRetryAtNanos = System.nanoTime() + ACCEPT_ERROR_BACKOFF_NANOS;
+            boolean fds = e.isOutOfFds();
+            acceptFailing.seen("accept failing on {} error={} open={}; retrying every {}ms{}", listener.describe(),
+                    e.getMessage(), open(), ACCEPT_ERROR_BACKOFF_NANOS / 1_000_000,
+                    fds ? " (out of fds: raise ulimit -n or lower --max-connections)" : "");
         }
         for (int i = 0; i < acceptedFds.size(); i++) {
             pending.add(new Pending(acceptedFds.get(i), family, acceptedPeers.get(i)));
         }
+        return acceptedFds.size();
     }
 
-    private void pauseAcceptingWhileFull() {
-        int ops = pending.size() >= MAX_PENDING ? 0 : SelectionKey.OP_ACCEPT;
+    /** Connections in all workers (open or on their way) plus the ones pending here. */
+    private long open() {
+        long open = pending.size();
+        for (WorkerProcess w : allWorkers.get()) open += w.load();
+        return open;
+    }
+
+    /**
+     * How many more connections may be accepted now: what the ready workers have room for (less what is already
+     * pending for them), within max-connections and the pending limit.
+     */
+    private int room() {
+        long free = 0;
+        responsiveWorkers = 0;
+        for (WorkerProcess w : readyWorkers.get()) {
+            if (!w.isStalled(STALL_ACK_MILLIS, STALL_HEARTBEAT_MILLIS)) {
+                responsiveWorkers++;
+                free += Math.max(0, limits.workerConnections() - w.load());
+            }
+        }
+        long room = Math.min(free, limits.maxConnections() - open() + pending.size()) - pending.size();
+        return (int) Math.max(0, Math.min(room, limits.maxPending() - pending.size()));
+    }
+
+    /**
+     * Listens for new connections only while there is room for them and accept is not backing off after a
+     * failure; logs the start and end of an episode at capacity.
+     */
+    private void acceptOnlyWithRoom() {
+        boolean backingOff = acceptRetryAtNanos != 0 && System.nanoTime() < acceptRetryAtNanos;
+        int room = room();
+        // Full, as opposed to waiting for a worker to boot or catch up, or for the pending ones to go out.
+        boolean full = room == 0 && responsiveWorkers > 0 && pending.size() < limits.maxPending();
+        if (full) {
+            atCapacity.seen("at capacity open={} max={} worker_connections={} ready_workers={}; new connections "
+                    + "wait in the listen backlog", open(), limits.maxConnections(), limits.workerConnections(),
+                    responsiveWorkers);
+        } else if (room > 0) {
+            atCapacity.clear("accepting again open={} max={}", open(), limits.maxConnections());
+        }
+        accepting = room > 0 && !backingOff;
+        int ops = accepting ? SelectionKey.OP_ACCEPT : 0;
         for (SelectionKey key : selector.keys()) {
             if (key.isValid() && key.interestOps() != ops) key.interestOps(ops);
         }
+    }
+
+    private long selectTimeoutMillis() {
+        if (closing || !pending.isEmpty()) return RETRY_MILLIS;
+        if (acceptRetryAtNanos != 0 && !accepting) {
+            long left = (acceptRetryAtNanos - System.nanoTime()) / 1_000_000;
+            if (left > 0) return Math.min(left, ACCEPT_ERROR_BACKOFF_NANOS / 1_000_000);
+        }
+        if (!accepting) return PAUSED_POLL_MILLIS;
+        // Handoffs awaiting acknowledgement: look again soon, so a worker that stalls is noticed (and one that
+        // catches up is told apart) without waiting for the next client.
+        for (WorkerProcess w : readyWorkers.get()) {
+            if (w.inFlight() > 0 || w.wasStalled()) return WATCH_MILLIS;
+        }
+        // An episode still open is logged as over once it has been quiet long enough, even if no client comes.
+        return atCapacity.isOn() || acceptFailing.isOn() ? Episode.QUIET.toMillis() : 0;
     }
 
     /**
@@ -168,12 +274,17 @@ public final class Dispatcher implements Distribution {
         if (workers.length == 0) return;
         int n = workers.length;
         int[] load = new int[n];
-        for (int i = 0; i < n; i++) load[i] = workers[i].load();
+        for (int i = 0; i < n; i++) {
+            // A stalled worker counts as full: the balancer never picks it.
+            boolean stalled = workers[i].isStalled(STALL_ACK_MILLIS, STALL_HEARTBEAT_MILLIS);
+            load[i] = stalled ? Math.max(workers[i].load(), limits.workerConnections()) : workers[i].load();
+        }
         @SuppressWarnings("unchecked")
         List<Pending>[] batches = new List[n];
         int take = Math.min(pending.size(), n * UnixLink.MAX_FDS);
         for (int k = 0; k < take; k++) {
-            int best = balancer.pick(load);
+            int best = balancer.pick(load, limits.workerConnections());
+            if (best < 0) break; // every worker is full: the rest wait here for a slot
             load[best]++;
             if (batches[best] == null) batches[best] = new ArrayList<>();
             batches[best].add(pending.poll());

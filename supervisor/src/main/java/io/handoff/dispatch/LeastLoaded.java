@@ -9,7 +9,7 @@ public final class LeastLoaded implements Balancer {
     private long rotation;
 
     @Override
-    public int pick(int[] load) {
+    public int pick(int[] load, int capacity) {
         int n = load.length;
         int start = (int) (rotation++ % n);
         int best = start;
@@ -17,6 +17,6 @@ public final class LeastLoaded implements Balancer {
             int i = (start + j) % n;
             if (load[i] < load[best]) best = i;
         }
-        return best;
+        return load[best] < capacity ? best : -1;
     }
 }

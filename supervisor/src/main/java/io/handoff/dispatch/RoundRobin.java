@@ -8,6 +8,14 @@ package io.handoff.dispatch;
 public final class RoundRobin implements Balancer {
     private long rotation;
 
+    /** The next worker in turn that has room: a full worker is skipped, not waited for. */
     @Override
-    public int pick(int[] load) { return (int) (rotation++ % load.length); }
+    public int pick(int[] load, int capacity) {
+        int n = load.length;
+        for (int j = 0; j < n; j++) {
+            int i = (int) (rotation++ % n);
+            if (load[i] < capacity) return i;
+        }
+        return -1;
+    }
 }

@@ -54,7 +54,8 @@ public final class WorkerCommand {
     /** Where the launcher keeps the worker AOT cache (JDK 24+), when it has built one. */
     static final String AOT_PROPERTY = "handoff.worker.aot";
 
-    static List<String> build(int id, Path linkPath, String handler, Path handlerClasspath, Path root, Path logFile) {
+    static List<String> build(int id, Path linkPath, String handler, Path handlerClasspath, Path root, Path logFile,
+            int maxConnections) {
         List<String> cmd = jvm();
         String aot = System.getProperty(AOT_PROPERTY);
         if (aot != null && Runtime.version().feature() >= 24 && java.nio.file.Files.isRegularFile(Path.of(aot))) {
@@ -75,6 +76,8 @@ public final class WorkerCommand {
             cmd.add("--root");
             cmd.add(root.toAbsolutePath().toString());
         }
+        cmd.add("--max-connections");
+        cmd.add(Integer.toString(maxConnections));
         return cmd;
     }
 

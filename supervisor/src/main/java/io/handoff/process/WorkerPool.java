@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.engine.AcceptGate;
+import io.handoff.engine.Episode;
 import io.handoff.protocol.Message;
 import io.handoff.protocol.Message.Accepted;
 import io.handoff.protocol.Message.Drained;
@@ -60,14 +62,15 @@ public final class WorkerPool implements AutoCloseable {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         linkPath = runtimeDir.resolve("link.sock");
         linkServer = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        linkServer.bind(UnixDomainSocketAddress.of(linkPath), 64);
+        // 0600 inside the 0700 directory: two gates before the peer-credential check in adoptLink.
+        Sockets.bindPrivate(linkServer, UnixDomainSocketAddress.of(linkPath), 64);
         Thread.ofPlatform().daemon().name("link-accept").start(this::acceptLinks);
     }
 
     /** Starts a worker JVM; it counts once it connects back and reports ready. */
     public WorkerProcess spawn(int id, int generation, long maxServed) throws IOException {
         List<String> cmd = WorkerCommand.build(id, linkPath, config.handler(), config.handlerClasspath(),
-                config.root(), config.logFile());
+                config.root(), config.logFile(), config.workerConnections());
         cmd.addAll(WorkerCommand.limits(config.timeouts(), config.httpLimits()));
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -95,14 +98,24 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private void acceptLinks() {
+        Episode failing = new Episode(log);
         while (linkServer.isOpen()) {
             SocketChannel ch;
             try {
                 ch = linkServer.accept();
             } catch (IOException e) {
-                if (linkServer.isOpen()) log.error("worker link accept failed: {}", e.toString());
-                return;
+                if (!linkServer.isOpen()) return;
+                // Out of fds, most likely: a booting worker waits in the backlog (its --boot-timeout still runs).
+                failing.seen("worker link accept failing error={}; retrying every {}ms", e.toString(),
+                        AcceptGate.ACCEPT_ERROR_BACKOFF_MILLIS);
+                try {
+                    Thread.sleep(AcceptGate.ACCEPT_ERROR_BACKOFF_MILLIS);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                continue;
             }
+            failing.clear("worker link accept works again");
             try {
                 adoptLink(ch);
             } catch (IOException e) {

@@ -3,6 +3,7 @@ package io.handoff.process;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.handoff.engine.Episode;
 import io.handoff.protocol.MessageLink;
 
 /**
@@ -29,6 +30,9 @@ public final class WorkerProcess {
     private volatile long hungSinceNanos;
     /** Connections sent and not yet acknowledged: they exist only in the link's socket buffer. */
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Last acknowledgement or refusal, or the send that found nothing in flight: progress on the handoffs. */
+    private volatile long handoffProgressNanos = System.nanoTime();
+    private final Episode stalled = new Episode(org.slf4j.LoggerFactory.getLogger(WorkerProcess.class));
     private volatile int open;
     private volatile long served;
     private final AtomicLong handedOver = new AtomicLong();
@@ -73,7 +77,7 @@ public final class WorkerProcess {
 
     /** Counts a handoff before it is sent (the acknowledgement may arrive before the send returns). */
     public void sent(int count) {
-        inFlight.addAndGet(count);
+        if (inFlight.getAndAdd(count) == 0) handoffProgressNanos = System.nanoTime();
         handedOver.addAndGet(count);
     }
 
@@ -89,11 +93,36 @@ public final class WorkerProcess {
      */
     void accepted(int count, int open) {
         this.open = open;
+        handoffProgressNanos = System.nanoTime();
         inFlight.addAndGet(-count);
     }
 
     /** The worker gave {@code count} connections back: they are no longer on their way to it. */
-    void refused(int count) { inFlight.addAndGet(-count); }
+    void refused(int count) {
+        handoffProgressNanos = System.nanoTime();
+        inFlight.addAndGet(-count);
+    }
+
+    /**
+     * Not taking what it is sent: handoffs unacknowledged for {@code ackMillis} (a worker acknowledges within
+     * milliseconds, as soon as it has adopted the fds), or no heartbeat for {@code heartbeatMillis}. Such a worker is
+     * stopped (SIGSTOP), stuck, or starved; connections sent to it would wait until it resumes or is killed as hung,
+     * so the dispatcher sends it nothing meanwhile. Logged once per episode.
+     */
+    /** Found stalled by {@link #isStalled} and not yet seen to catch up. */
+    public boolean wasStalled() { return stalled.isOn(); }
+
+    public boolean isStalled(long ackMillis, long heartbeatMillis) {
+        long unacked = inFlight.get() > 0 ? (System.nanoTime() - handoffProgressNanos) / 1_000_000 : 0;
+        long silent = millisSinceHeartbeat();
+        if (unacked > ackMillis || silent > heartbeatMillis) {
+            stalled.seen("worker stalled {} unacknowledged_ms={} in_flight={} since_heartbeat_ms={}; sending it "
+                    + "nothing until it catches up", this, unacked, inFlight.get(), silent);
+            return true;
+        }
+        stalled.clear("worker caught up {}", this);
+        return false;
+    }
 
     void reported(int open, long served) {
         this.open = open;

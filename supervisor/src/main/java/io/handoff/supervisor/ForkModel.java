@@ -69,15 +69,27 @@ final class ForkModel implements ServingModel, PoolEvents {
     public void start() throws StartupException {
         try {
             pool.start();
+            Dispatcher.Limits limits = Dispatcher.Limits.of(config.maxConnections(), config.workerConnections(),
+                    supervisorFdLimit());
             distribution = switch (config.dispatch()) {
-                case HANDOFF -> new Dispatcher(listeners, pool::ready, new LeastLoaded(), this::dispatcherFailed);
-                case ROUND_ROBIN -> new Dispatcher(listeners, pool::ready, new RoundRobin(), this::dispatcherFailed);
+                case HANDOFF -> new Dispatcher(listeners, pool::ready, pool::workers, new LeastLoaded(), limits,
+                        this::dispatcherFailed);
+                case ROUND_ROBIN -> new Dispatcher(listeners, pool::ready, pool::workers, new RoundRobin(), limits,
+                        this::dispatcherFailed);
                 case SHARED -> new SharedListeners(listeners);
             };
         } catch (IOException e) {
             throw new StartupException("cannot start workers: " + e.getMessage(), 1);
         }
         reconcileWorkerCount();
+    }
+
+    private static long supervisorFdLimit() {
+        try {
+            return io.handoff.unix.FdLimit.current().soft();
+        } catch (IOException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     @Override
@@ -281,7 +293,8 @@ final class ForkModel implements ServingModel, PoolEvents {
             served += w.served();
             open += w.open();
         }
-        return Json.object("open", open, "served_by_current_workers", served);
+        return Json.object("open", open, "served_by_current_workers", served,
+                "max_connections", config.maxConnections(), "worker_connections", config.workerConnections());
     }
 
     @Override

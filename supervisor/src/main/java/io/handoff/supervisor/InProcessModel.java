@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import io.handoff.control.CommandRegistry.CommandException;
 import io.handoff.control.Json;
+import io.handoff.engine.AcceptGate;
 import io.handoff.engine.Engine;
 import io.handoff.handler.Handlers;
 import io.handoff.listen.Listener;
@@ -29,12 +30,15 @@ final class InProcessModel implements ServingModel {
     private final List<Listener> listeners;
     private final Engine engine;
     private final List<Thread> acceptors = new ArrayList<>();
+    /** Shared by every listener's acceptor: --max-connections bounds the process, not each listener. */
+    private final AcceptGate gate;
     private volatile boolean stopping;
 
     InProcessModel(ServeConfig config, List<Listener> listeners, Engine engine) {
         this.config = config;
         this.listeners = listeners;
         this.engine = engine;
+        this.gate = new AcceptGate(config.maxConnections(), engine::open, "max=" + config.maxConnections());
     }
 
     @Override
@@ -51,6 +55,10 @@ final class InProcessModel implements ServingModel {
         while (listener.channel().isOpen()) {
             try {
                 engine.awaitSlot();
+                if (!gate.acquire(listener.channel()::isOpen)) {
+                    engine.releaseSlot();
+                    return;
+                }
             } catch (InterruptedException e) {
                 return;
             }
@@ -59,19 +67,32 @@ final class InProcessModel implements ServingModel {
                 ch = listener.channel().accept();
             } catch (ClosedChannelException e) {
                 engine.releaseSlot();
+                gate.release();
                 return;
             } catch (IOException e) {
                 engine.releaseSlot();
-                // EMFILE and the like: back off a little instead of spinning on a listener we cannot serve.
-                log.warn("accept failed on {} error={}", listener.describe(), e.toString());
+                gate.release();
+                if (!listener.channel().isOpen()) return;
                 try {
-                    Thread.sleep(50);
+                    gate.acceptFailed(listener.describe(), e);
                 } catch (InterruptedException ie) {
                     return;
                 }
                 continue;
             }
-            engine.serve(ch);
+            gate.accepted();
+            try {
+                engine.serve(ch);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // No thread for it (out of memory): the engine closed it. Keep serving the ones we have.
+                try {
+                    gate.acceptFailed(listener.describe(), e);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            } finally {
+                gate.release(); // the engine counts it as open now
+            }
             if (stopping) {
                 takeQueued(listener);
                 return;
@@ -126,7 +147,9 @@ final class InProcessModel implements ServingModel {
     }
 
     @Override
-    public Map<String, Object> counters() { return Json.object("open", engine.open(), "served", engine.served()); }
+    public Map<String, Object> counters() {
+        return Json.object("open", engine.open(), "served", engine.served(), "max_connections", gate.max());
+    }
 
     @Override
     public boolean stop(Duration grace) {

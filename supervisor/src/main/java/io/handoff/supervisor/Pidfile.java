@@ -58,14 +58,22 @@ public final class Pidfile {
         }
     }
 
-    static void removeIfOurs(Path path) {
+    /** What {@link #removeIfOurs} found. */
+    enum Removal { REMOVED, GONE, NOT_OURS }
+
+    /**
+     * Removes the pidfile if it still names this process. GONE when there was no file to remove (someone deleted it,
+     * or its directory), NOT_OURS when it names another process (left in place).
+     */
+    static Removal removeIfOurs(Path path) {
+        if (!Files.exists(path)) return Removal.GONE;
         Long pid = read(path);
-        if (pid != null && pid == ProcessHandle.current().pid()) {
-            try {
-                Files.deleteIfExists(path);
-            } catch (IOException ignored) {
-                // nothing to do at exit
-            }
+        if (pid == null || pid != ProcessHandle.current().pid()) return Removal.NOT_OURS;
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // nothing to do at exit
         }
+        return Removal.REMOVED;
     }
 }

@@ -32,7 +32,10 @@ public record ServeConfig(
         long maxBodyBytes,
         Path control,
         Path pidfile,
-        Path logFile) {
+        Path logFile,
+        // Capacity: connections the whole server holds at once, and each fork-model worker.
+        int maxConnections,
+        int workerConnections) {
 
     public enum Model { fork, threads, virtual, events }
 

@@ -51,6 +51,7 @@ public final class Supervisor {
     /** Answers written by the control socket; a stop by command waits for its own before tearing down. */
     private final java.util.concurrent.Semaphore replies = new java.util.concurrent.Semaphore(0);
     private String stopReason;
+    private boolean pidfileWritten;
 
     public Supervisor(ServeConfig config, List<Listener> listeners, Handler handler, SystemdNotifier systemd) {
         this.config = config;
@@ -106,7 +107,10 @@ public final class Supervisor {
                     return Json.object("message", "stopping", "graceful_timeout_seconds", grace.toSeconds());
                 })
                 .add("reopen-logs", "reopen-logs", "reopen the log file (after logrotate)", args -> {
-                    reopenLogs();
+                    if (!reopenLogs()) {
+                        throw new CommandException("cannot reopen " + config.logFile() + "; still logging to the "
+                                + "file it had");
+                    }
                     return Json.object("message", "log files reopened");
                 })
                 .withHelp();
@@ -141,10 +145,17 @@ public final class Supervisor {
         return s;
     }
 
-    private void reopenLogs() {
+    /** Returns false when there is a log file and it could not be reopened (logging goes on into the old one). */
+    private boolean reopenLogs() {
         boolean reopened = Logs.reopen();
         model.reopenLogs();
-        log.info("reopen logs file={}", reopened ? config.logFile() : "(logging to stderr)");
+        if (config.logFile() == null) {
+            log.info("reopen logs: logging to stderr, nothing to reopen");
+            return true;
+        }
+        if (reopened) log.info("reopen logs file={}", config.logFile());
+        else log.error("reopen logs failed file={}; still logging to the file it had (see stderr)", config.logFile());
+        return reopened;
     }
 
     /** Serves until told to stop; returns the process exit status. */
@@ -250,6 +261,7 @@ public final class Supervisor {
         if (config.pidfile() != null) {
             try {
                 Pidfile.write(config.pidfile());
+                pidfileWritten = true;
             } catch (IOException e) {
                 log.error("cannot write pidfile {}: {}", config.pidfile(), e.toString());
             }
@@ -269,7 +281,20 @@ public final class Supervisor {
 
     private void closeControl() {
         if (control != null) control.close();
-        if (config.pidfile() != null) Pidfile.removeIfOurs(config.pidfile());
+        if (config.pidfile() != null) removePidfile(config.pidfile());
+    }
+
+    private void removePidfile(Path pidfile) {
+        if (!pidfileWritten) return;
+        switch (Pidfile.removeIfOurs(pidfile)) {
+            case GONE -> {
+                Path dir = pidfile.getParent();
+                log.warn("pidfile {} was already gone{}; nothing to remove", pidfile, dir != null
+                        && !java.nio.file.Files.isDirectory(dir) ? " (its directory " + dir + " was removed)" : "");
+            }
+            case NOT_OURS -> log.warn("pidfile {} no longer names this process; left in place", pidfile);
+            case REMOVED -> { }
+        }
     }
 
     /** Which listener addresses, for callers that bound port 0. */

@@ -112,7 +112,8 @@ public final class Connection implements Closeable {
         if (w == null) return channel.read(dst);
         long now = w.clock();
         long request = requestDeadline;
-        if (readDeadline == EXPIRED) throw timedOut(false);
+        // Expired while a read returned data anyway: say which deadline it was.
+        if (readDeadline == EXPIRED) throw timedOut(request != 0 && request <= now);
         if (request != 0 && request <= now) throw timedOut(true);
         long deadline = w.idleNanos() > 0 ? now + w.idleNanos() : 0;
         if (request != 0 && (deadline == 0 || request < deadline)) deadline = request;

@@ -5,7 +5,7 @@ import jnr.ffi.LastError;
 import jnr.ffi.annotations.SaveError;
 
 /**
- * The only door to native code: a dozen libc calls bound with jnr-ffi (jnr-posix's foundation). Not jnr-posix's own
+ * The only door to native code: a few dozen libc calls bound with jnr-ffi (jnr-posix's foundation). Not jnr-posix's own
  * POSIX facade: it lacks accept4 and getsockopt, its sendmsg/recvmsg allocate native structures per message that
  * are reachable only through raw addresses (a GC between building the message and the syscall frees them; see
  * {@link UnixLink}), and generating its several-hundred-method binding took ~0.8 s of every worker's start. Both are loaded on first use, so a process that
@@ -27,6 +27,7 @@ final class Native {
     static final int SHUT_RDWR = 2;
     static final int POLLHUP = 0x10;
     static final int POLLRDHUP = 0x2000;
+    static final int RLIMIT_NOFILE = 7;
 
     /** The libc calls handoff makes. */
     public interface LibC {
@@ -65,6 +66,16 @@ final class Native {
 
         @SaveError
         int setsid();
+
+        /** {@code rlim} is struct rlimit: {rlim_cur, rlim_max}, two 8-byte unsigned longs on LP64 Linux. */
+        @SaveError
+        int getrlimit(int resource, long[] rlim);
+
+        @SaveError
+        int setrlimit(int resource, long[] rlim);
+
+        @SaveError
+        int fchmod(int fd, int mode);
 
         /** {@code msg} is the address of a struct msghdr the caller keeps alive across the call. */
         @SaveError

@@ -20,6 +20,9 @@ public class NativeException extends IOException {
     /** The peer is gone: its end of a stream socket was closed or reset. */
     public boolean isPeerGone() { return errno == Errno.EPIPE || errno == Errno.ECONNRESET; }
 
+    /** The process (EMFILE) or the system (ENFILE) has no fd left to give. */
+    public boolean isOutOfFds() { return errno == Errno.EMFILE || errno == Errno.ENFILE; }
+
     /** A non-blocking call would have blocked. */
     public boolean isWouldBlock() { return errno == Errno.EAGAIN; }
 }

@@ -325,6 +325,20 @@ public final class Sockets {
         }
     }
 
+    /**
+     * Binds a Unix stream socket whose file only our uid may connect to (mode 0600), with no moment in which the file
+     * exists with wider permissions: Linux creates the socket file with the mode of the socket's own inode, masked by
+     * the umask, so that mode is set (fchmod on the unbound socket) before bind creates the file. A chmod after bind
+     * would leave a window; changing the umask would affect every thread of the process.
+     */
+    public static void bindPrivate(ServerSocketChannel unixChannel, UnixDomainSocketAddress address, int backlog)
+            throws IOException {
+        if (Native.libc().fchmod(fdVal(unixChannel), 0600) < 0) {
+            throw new NativeException("fchmod(socket, 0600)", Native.libcErrno());
+        }
+        unixChannel.bind(address, backlog);
+    }
+
     /** This process's effective uid. */
     public static int geteuid() { return Native.libc().geteuid(); }
 

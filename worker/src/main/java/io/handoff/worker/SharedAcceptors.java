@@ -10,6 +10,7 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.engine.AcceptGate;
 import io.handoff.engine.Engine;
 import io.handoff.protocol.Message.Family;
 import io.handoff.unix.Fd;
@@ -26,21 +27,26 @@ import io.handoff.unix.Sockets;
  */
 final class SharedAcceptors {
     private static final Logger log = LoggerFactory.getLogger(SharedAcceptors.class);
-    private static final long ACCEPT_ERROR_BACKOFF_MILLIS = 50;
     private static final long JOIN_MILLIS = 2000;
 
     private final Engine engine;
+    /** Shared by this worker's acceptors: at --worker-connections they stop accepting and other workers take over. */
+    private final AcceptGate gate;
     private final List<ServerSocketChannel> channels = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
 
-    private SharedAcceptors(Engine engine) { this.engine = engine; }
+    private SharedAcceptors(Engine engine, int maxConnections) {
+        this.engine = engine;
+        this.gate = new AcceptGate(maxConnections, engine::open, "worker_connections=" + maxConnections);
+    }
 
     /**
      * Adopts every listening fd and starts accepting. Takes ownership of {@code fds}: each becomes a channel this
      * object closes, and if one cannot be adopted, every other one is closed before the exception is thrown.
      */
-    static SharedAcceptors start(List<Fd> fds, List<Family> families, Engine engine) throws IOException {
-        SharedAcceptors a = new SharedAcceptors(engine);
+    static SharedAcceptors start(List<Fd> fds, List<Family> families, Engine engine, int maxConnections)
+            throws IOException {
+        SharedAcceptors a = new SharedAcceptors(engine, maxConnections);
         try {
             for (int i = 0; i < fds.size(); i++) a.channels.add(Sockets.adoptListener(fds.get(i), families.get(i).jdk()));
         } catch (IOException | RuntimeException e) {
@@ -58,12 +64,19 @@ final class SharedAcceptors {
 
     private void acceptLoop(ServerSocketChannel listener) {
         while (listener.isOpen()) {
+            try {
+                if (!gate.acquire(listener::isOpen)) return;
+            } catch (InterruptedException e) {
+                return;
+            }
             SocketChannel ch;
             try {
                 ch = listener.accept();
             } catch (ClosedChannelException e) {
+                gate.release();
                 return; // close() below: this worker stops accepting
             } catch (IOException e) {
+                gate.release();
                 // Polled before isOpen is read: a channel closed meanwhile (by Stop) polls as invalid, not shut down.
                 boolean shutDown = Sockets.isShutDown(listener);
                 if (shutDown || !listener.isOpen()) {
@@ -73,18 +86,20 @@ final class SharedAcceptors {
                     return;
                 }
                 // EMFILE and the like: the connection waits in the backlog, where another worker may take it.
-                log.warn("accept failed on {} error={}", describe(listener), e.toString());
                 try {
-                    Thread.sleep(ACCEPT_ERROR_BACKOFF_MILLIS);
+                    gate.acceptFailed(describe(listener), e);
                 } catch (InterruptedException ie) {
                     return;
                 }
                 continue;
             }
+            gate.accepted();
             try {
                 engine.serve(ch); // the engine owns and closes it from here
             } catch (RuntimeException | OutOfMemoryError e) {
                 log.warn("cannot serve an accepted connection on {} error={}", describe(listener), e.toString());
+            } finally {
+                gate.release();
             }
         }
     }

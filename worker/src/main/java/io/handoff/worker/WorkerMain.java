@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import io.handoff.engine.Engine;
 import io.handoff.engine.VirtualThreadEngine;
+import io.handoff.engine.VirtualThreadIo;
 import io.handoff.handler.Handler;
 import io.handoff.handler.Handlers;
 import io.handoff.handler.HttpLimits;
@@ -58,16 +59,26 @@ public final class WorkerMain {
     /** Set by the link reader when the supervisor shares its listeners; closed by the stop thread. */
     private volatile SharedAcceptors acceptors;
 
-    private WorkerMain(MessageLink link, Engine engine) {
+    private final int maxConnections;
+
+    private WorkerMain(MessageLink link, Engine engine, int maxConnections) {
         this.link = link;
         this.engine = engine;
+        this.maxConnections = maxConnections;
     }
 
     public static void main(String[] args) {
         // Ctrl-C in a terminal reaches the whole process group; the supervisor decides how its workers stop.
         sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
         String logFile = System.getProperty("handoff.log.file");
-        if (logFile != null) Logs.toFile(Path.of(logFile));
+        if (logFile != null) {
+            try {
+                Logs.toFile(Path.of(logFile), false);
+            } catch (IllegalArgumentException e) {
+                // The supervisor opened it a moment ago; whatever changed since, log to stderr rather than not start.
+                System.err.println("handoff[" + Logs.processName() + "]: " + e.getMessage() + "; logging to stderr");
+            }
+        }
         if (args.length == 1 && args[0].equals("--train")) {
             try {
                 Training.run();
@@ -95,6 +106,14 @@ public final class WorkerMain {
             System.exit(EXIT_BOOT_ERROR);
             return;
         }
+        try {
+            VirtualThreadIo.initialize();
+        } catch (IOException e) {
+            // Not a boot error: a shortage of fds passes, and the supervisor respawns with backoff.
+            log.error("worker cannot start: {}", e.getMessage());
+            System.exit(1);
+            return;
+        }
         MessageLink link;
         try {
             SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -105,7 +124,7 @@ public final class WorkerMain {
             System.exit(EXIT_NO_LINK);
             return;
         }
-        new WorkerMain(link, new VirtualThreadEngine(handler, a.timeouts())).run();
+        new WorkerMain(link, new VirtualThreadEngine(handler, a.timeouts()), a.maxConnections()).run();
     }
 
     private void run() {
@@ -177,7 +196,7 @@ public final class WorkerMain {
             return;
         }
         try {
-            acceptors = SharedAcceptors.start(l.fds(), l.families(), engine);
+            acceptors = SharedAcceptors.start(l.fds(), l.families(), engine, maxConnections);
         } catch (IOException | RuntimeException e) {
             // Every worker would fail the same way: exit as a boot failure, so the supervisor stops, not respawns.
             log.error("worker cannot accept on the shared listeners: {}", e.toString(), e);
@@ -257,14 +276,18 @@ public final class WorkerMain {
         });
     }
 
-    /** What the supervisor's WorkerCommand passes; the limits default as {@code handoff serve}'s do. */
+    /**
+     * What the supervisor's WorkerCommand passes; the limits default as {@code handoff serve}'s do.
+     * {@code maxConnections}: connections this worker holds at once; enforced here only when it accepts itself.
+     */
     record WorkerArgs(String link, String handler, Optional<Path> handlerClasspath, Optional<Path> root,
-            Timeouts timeouts, HttpLimits httpLimits) {
+            Timeouts timeouts, HttpLimits httpLimits, int maxConnections) {
         static WorkerArgs parse(String[] args) {
             String link = null, handler = "http";
             Path cp = null, root = null;
             long idle = Timeouts.DEFAULT_IDLE_SECONDS, read = Timeouts.DEFAULT_READ_SECONDS;
             long maxHeader = HttpLimits.DEFAULT_MAX_HEADER_BYTES, maxBody = HttpLimits.DEFAULT_MAX_BODY_BYTES;
+            int maxConnections = Integer.MAX_VALUE;
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 if (value == null) throw new IllegalArgumentException("missing value for " + args[i]);
@@ -277,13 +300,14 @@ public final class WorkerMain {
                     case "--read-timeout" -> read = number(args[i - 1], value);
                     case "--max-header-bytes" -> maxHeader = number(args[i - 1], value);
                     case "--max-body-bytes" -> maxBody = number(args[i - 1], value);
+                    case "--max-connections" -> maxConnections = Integer.parseInt(value);
                     default -> throw new IllegalArgumentException("unknown argument " + args[i - 1]);
                 }
             }
             if (link == null) throw new IllegalArgumentException("--link is required");
             if (maxHeader > Integer.MAX_VALUE) throw new IllegalArgumentException("--max-header-bytes too large");
             return new WorkerArgs(link, handler, Optional.ofNullable(cp), Optional.ofNullable(root),
-                    Timeouts.ofSeconds(idle, read), new HttpLimits((int) maxHeader, maxBody));
+                    Timeouts.ofSeconds(idle, read), new HttpLimits((int) maxHeader, maxBody), maxConnections);
         }
 
         private static long number(String flag, String value) {
