@@ -529,6 +529,6 @@ public final class HostileClients {
                 rounds++;
             }
         }
-        System.out.println(total.toString().replace("attack=", String.format(Locale.ROOT, "rounds=%d attack=", rounds)));
+        System.out.println(String.format(Locale.ROOT, "rounds=%d ", rounds) + total);
     }
 }
