@@ -30,6 +30,16 @@ final class Procs {
         }
     }
 
+    /** The soft RLIMIT_NOFILE of a process ("self" for this JVM), from /proc/PID/limits; MAX_VALUE if unlimited. */
+    static long openFilesLimit(String pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", pid, "limits"))) {
+            if (!line.startsWith("Max open files")) continue;
+            String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+            return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
+        }
+        throw new IOException("no 'Max open files' in /proc/" + pid + "/limits");
+    }
+
     /** Open fd counts of the supervisor and each of its workers, by pid. */
     static Map<Long, Integer> fdCounts(ServerProcess s) throws IOException {
         Map<Long, Integer> counts = new HashMap<>();
