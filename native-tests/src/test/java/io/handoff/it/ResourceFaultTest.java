@@ -56,13 +56,12 @@ class ResourceFaultTest extends OneServerTest {
         FileInputStream[] reader = new FileInputStream[1];
         Thread drain = Thread.ofPlatform().daemon().start(() -> readInto(fifo, fileLines, reader));
         List<String> cmd = ServerProcess.javaCommand();
-        cmd.addAll(List.of("serve", "--workers", "1", "--handler", "hello", "--bind", "127.0.0.1:0", "--log-file",
-                fifo.toString(), "--control", ctl.toString()));
+        cmd.addAll(List.of("serve", "--model", "virtual", "--handler", "hello", "--bind", "127.0.0.1:0",
+                "--log-file", fifo.toString(), "--control", ctl.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         server = ServerProcess.track(p); // its output holds only what it says on stderr; the log is in the fifo
         try {
             await(() -> fileLines.stream().anyMatch(l -> l.contains("listening on")), "listening line in the log");
-            await(() -> fileLines.stream().anyMatch(l -> l.contains("[worker-1]")), "the worker logs there too");
             String address = fileLines.stream().filter(l -> l.contains("listening on")).findFirst().orElseThrow()
                     .replaceAll(".*listening on (\\S+) .*", "$1");
             reader[0].close(); // from now on every write to the log fails

@@ -80,24 +80,71 @@ class SecurityTest extends OneServerTest {
         assertEquals(true, Control.send(ctl, "status").get("ok"));
     }
 
+    /**
+     * The rendezvous socket admits only the workers this supervisor spawned, once each: not another uid (even with
+     * the directory and file opened up), not a real worker JVM of our uid that it did not spawn, not a process that
+     * claims a spawned worker's pid. And a worker's own link has no address at all, so no worker (nor anything else)
+     * can reach another's.
+     */
     @Test
-    void theRendezvousSocketRefusesAnotherUidEvenWithTheFileSystemGateOpen() throws Exception {
-        if (!"root".equals(System.getProperty("user.name"))) return; // only root can become nobody here
+    void theRendezvousSocketAdmitsOnlySpawnedWorkersAndLinksHaveNoAddress() throws Exception {
         start();
-        Path link = linkPath(server.workerPids().get(0));
-        assertTrue(asNobody(link).contains("PermissionError"), "nobody reached the private directory");
-        Files.setPosixFilePermissions(link.getParent(), PosixFilePermissions.fromString("rwx--x--x"));
-        Files.setPosixFilePermissions(link, PosixFilePermissions.fromString("rw-rw-rw-"));
-        try {
-            String answer = asNobody(link);
-            assertTrue(answer.contains("closed"), answer);
-            server.awaitLog(l -> l.contains("worker link refused") && l.contains("uid=65534"), Duration.ofSeconds(10));
-        } finally {
-            Files.setPosixFilePermissions(link.getParent(), PosixFilePermissions.fromString("rwx------"));
-            Files.setPosixFilePermissions(link, PosixFilePermissions.fromString("rw-------"));
+        List<Long> workers = server.workerPids();
+        Path link = linkPath(workers.get(0));
+
+        if ("root".equals(System.getProperty("user.name"))) { // only root can become nobody here
+            assertTrue(asNobody(link).contains("PermissionError"), "nobody reached the private directory");
+            Files.setPosixFilePermissions(link.getParent(), PosixFilePermissions.fromString("rwx--x--x"));
+            Files.setPosixFilePermissions(link, PosixFilePermissions.fromString("rw-rw-rw-"));
+            try {
+                String answer = asNobody(link);
+                assertTrue(answer.contains("closed"), answer);
+                server.awaitLog(l -> l.contains("worker link refused") && l.contains("uid=65534"),
+                        Duration.ofSeconds(10));
+            } finally {
+                Files.setPosixFilePermissions(link.getParent(), PosixFilePermissions.fromString("rwx------"));
+                Files.setPosixFilePermissions(link, PosixFilePermissions.fromString("rw-------"));
+            }
         }
-        assertEquals(2, server.workerPids().size());
-        assertEquals("Hello 127.0.0.1\n", Clients.readAll(server.addresses().get(0)));
+
+        List<String> cmd = ServerProcess.javaCommand();
+        cmd.set(cmd.size() - 1, "io.handoff.worker.WorkerMain");
+        cmd.addAll(List.of("--link", link.toString(), "--handler", "hello"));
+        Process impostor = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            assertTrue(impostor.waitFor(60, TimeUnit.SECONDS), "the impostor was not turned away");
+            server.awaitLog(l -> l.contains("worker link refused: peer pid=" + impostor.pid() + " "),
+                    Duration.ofSeconds(10));
+        } finally {
+            impostor.destroyForcibly();
+        }
+
+        // This test's own JVM, claiming the pid of a worker that is waiting for nothing (it already has its link).
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(link));
+            ByteBuffer frame = ByteBuffer.allocate(Codec.MAX_FRAME);
+            Codec.encode(new Ready(workers.get(1).intValue()), frame);
+            frame.flip();
+            try {
+                while (frame.hasRemaining()) ch.write(frame);
+                assertEquals(-1, ch.read(ByteBuffer.allocate(16)), "the supervisor answered an impostor");
+            } catch (IOException closedOnUs) {
+                // turned away before (or while) it spoke: broken pipe or reset
+            }
+        }
+        server.awaitLog(l -> l.contains("worker link refused: peer pid=" + ProcessHandle.current().pid() + " "),
+                Duration.ofSeconds(10));
+
+        Set<Long> named = inodes(true);
+        Set<Long> unix = inodes(false);
+        for (long w : workers) {
+            Set<Long> held = Procs.socketInodes(w);
+            held.retainAll(unix);
+            assertTrue(!held.isEmpty(), "worker " + w + " holds no Unix socket: where is its link?");
+            for (long inode : held) assertTrue(!named.contains(inode), "worker " + w + " holds a named socket");
+        }
+        assertEquals(workers, server.workerPids());
+        for (int i = 0; i < 10; i++) assertEquals("Hello 127.0.0.1\n", Clients.readAll(server.addresses().get(0)));
     }
 
     /**
@@ -143,69 +190,9 @@ class SecurityTest extends OneServerTest {
     }
 
     /**
-     * Our own uid is not enough: a real worker JVM that the supervisor did not spawn is turned away (its pid is not one
-     * the supervisor is waiting for), and so is a process that claims in its Ready message to be a worker that was.
+     * Inodes of the Unix sockets in this network namespace; with {@code namedOnly}, of those that have a path (a
+     * listener, or a connection accepted from one).
      */
-    @Test
-    void aProcessOfOurUidThatWasNotSpawnedCannotRegisterAsAWorker() throws Exception {
-        start();
-        List<Long> workers = server.workerPids();
-        Path link = linkPath(workers.get(0));
-
-        List<String> cmd = ServerProcess.javaCommand();
-        cmd.set(cmd.size() - 1, "io.handoff.worker.WorkerMain");
-        cmd.addAll(List.of("--link", link.toString(), "--handler", "hello"));
-        Process impostor = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        try {
-            assertTrue(impostor.waitFor(60, TimeUnit.SECONDS), "the impostor was not turned away");
-            server.awaitLog(l -> l.contains("worker link refused: peer pid=" + impostor.pid() + " "),
-                    Duration.ofSeconds(10));
-        } finally {
-            impostor.destroyForcibly();
-        }
-
-        // This test's own JVM, claiming the pid of a worker that is waiting for nothing (it already has its link).
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(link));
-            ByteBuffer frame = ByteBuffer.allocate(Codec.MAX_FRAME);
-            Codec.encode(new Ready(workers.get(1).intValue()), frame);
-            frame.flip();
-            try {
-                while (frame.hasRemaining()) ch.write(frame);
-                assertEquals(-1, ch.read(ByteBuffer.allocate(16)), "the supervisor answered an impostor");
-            } catch (IOException closedOnUs) {
-                // turned away before (or while) it spoke: broken pipe or reset
-            }
-        }
-        server.awaitLog(l -> l.contains("worker link refused: peer pid=" + ProcessHandle.current().pid() + " "),
-                Duration.ofSeconds(10));
-        assertEquals(workers, server.workerPids());
-        for (int i = 0; i < 10; i++) assertEquals("Hello 127.0.0.1\n", Clients.readAll(server.addresses().get(0)));
-    }
-
-    /**
-     * A worker's link is an unnamed socket: the only address on the link side is the rendezvous socket, which admits
-     * only the pids the supervisor spawned, once each. So no worker (nor anything else) can reach another's link.
-     */
-    @Test
-    void aWorkersLinkHasNoAddressAnotherProcessCouldConnectTo() throws Exception {
-        start();
-        Set<Long> named = namedUnixInodes();
-        for (long w : server.workerPids()) {
-            Set<Long> held = Procs.socketInodes(w);
-            Set<Long> unix = unixInodes();
-            held.retainAll(unix);
-            assertTrue(!held.isEmpty(), "worker " + w + " holds no Unix socket: where is its link?");
-            for (long inode : held) assertTrue(!named.contains(inode), "worker " + w + " holds a named socket");
-        }
-    }
-
-    /** Inodes of every Unix socket in this network namespace. */
-    private static Set<Long> unixInodes() throws IOException { return inodes(false); }
-
-    /** Inodes of the Unix sockets that have a path (a listener, or a connection accepted from one). */
-    private static Set<Long> namedUnixInodes() throws IOException { return inodes(true); }
-
     private static Set<Long> inodes(boolean namedOnly) throws IOException {
         Set<Long> out = new HashSet<>();
         List<String> rows = Files.readAllLines(Path.of("/proc/net/unix"));

@@ -227,7 +227,6 @@ final class ServeCommand implements Callable<Integer> {
             listeners.forEach(Listener::close);
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        logCapacity(config); // after the last configuration error: those stay one line
         Supervisor supervisor = new Supervisor(config, listeners, handlerObject, SystemdNotifier.fromEnvironment());
         try {
             supervisor.openControl();
@@ -235,6 +234,7 @@ final class ServeCommand implements Callable<Integer> {
             listeners.forEach(Listener::close);
             throw new CommandLine.ParameterException(spec.commandLine(), "--control: " + e.getMessage());
         }
+        logCapacity(config); // after the last configuration error: those stay one line
         return supervisor.run();
     }
 
