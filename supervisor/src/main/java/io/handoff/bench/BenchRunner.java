@@ -60,7 +60,8 @@ final class BenchRunner {
         long t0 = System.nanoTime();
         BenchServer server;
         try {
-            server = BenchServer.start(BenchServer.serveCommand(spec.model(), spec.handler(), config.workers()),
+            server = BenchServer.start(BenchServer.serveCommand(spec.model(), spec.handler(), config.workers(),
+                    spec.connections()),
                     children, START_TIMEOUT);
         } catch (BenchServer.StartException e) {
             return RunResult.failed(spec, null, List.of(), e.getMessage());

@@ -42,13 +42,15 @@ final class BenchServer {
 
     /**
      * The JVM command for {@code handoff serve}: this JDK and classpath, and the launcher's flags (the same heap
-     * limits for every model, so RSS figures compare).
+     * limits for every model, so RSS figures compare). The threads model gets a thread per connection measured (at
+     * least its default 200): a keep-alive connection holds its thread, so a smaller pool would measure the backlog.
      */
-    static List<String> serveCommand(String model, Workload handler, Integer workers) {
+    static List<String> serveCommand(String model, Workload handler, Integer workers, int connections) {
         List<String> cmd = io.handoff.process.SupervisorCommand.java();
         cmd.addAll(List.of("serve", "--model", model, "--handler", handler.name(), "--bind", "127.0.0.1:0",
                 "--backlog", "4096"));
         if (workers != null) cmd.addAll(List.of("--workers", Integer.toString(workers)));
+        if (model.equals("threads")) cmd.addAll(List.of("--threads", Integer.toString(Math.max(200, connections))));
         return cmd;
     }
 
