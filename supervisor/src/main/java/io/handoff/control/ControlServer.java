@@ -88,22 +88,9 @@ public final class ControlServer implements Closeable {
     private void acceptLoop() {
         Episode failing = new Episode(log);
         while (server.isOpen()) {
-            SocketChannel client;
-            try {
-                client = server.accept();
-            } catch (IOException e) {
-                if (!server.isOpen()) return;
-                // Out of fds, most likely: the control socket must outlive that, not end with it.
-                failing.seen("control accept failing error={}; retrying every {}ms", e.toString(),
-                        AcceptGate.ACCEPT_ERROR_BACKOFF_MILLIS);
-                try {
-                    Thread.sleep(AcceptGate.ACCEPT_ERROR_BACKOFF_MILLIS);
-                } catch (InterruptedException ie) {
-                    return;
-                }
-                continue;
-            }
-            failing.clear("control accept works again");
+            // Out of fds, most likely, when accept fails: the control socket must outlive that, not end with it.
+            SocketChannel client = AcceptGate.acceptPatiently(server, failing, "control");
+            if (client == null) return;
             try {
                 Thread.ofVirtual().name("control-client").start(() -> serve(client));
             } catch (RuntimeException | OutOfMemoryError e) {

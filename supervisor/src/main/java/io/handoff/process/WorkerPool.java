@@ -100,22 +100,9 @@ public final class WorkerPool implements AutoCloseable {
     private void acceptLinks() {
         Episode failing = new Episode(log);
         while (linkServer.isOpen()) {
-            SocketChannel ch;
-            try {
-                ch = linkServer.accept();
-            } catch (IOException e) {
-                if (!linkServer.isOpen()) return;
-                // Out of fds, most likely: a booting worker waits in the backlog (its --boot-timeout still runs).
-                failing.seen("worker link accept failing error={}; retrying every {}ms", e.toString(),
-                        AcceptGate.ACCEPT_ERROR_BACKOFF_MILLIS);
-                try {
-                    Thread.sleep(AcceptGate.ACCEPT_ERROR_BACKOFF_MILLIS);
-                } catch (InterruptedException ie) {
-                    return;
-                }
-                continue;
-            }
-            failing.clear("worker link accept works again");
+            // When accept fails (out of fds, most likely) a booting worker waits in the backlog; its --boot-timeout runs.
+            SocketChannel ch = AcceptGate.acceptPatiently(linkServer, failing, "worker link");
+            if (ch == null) return;
             try {
                 adoptLink(ch);
             } catch (IOException e) {

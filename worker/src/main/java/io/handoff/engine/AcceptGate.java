@@ -85,4 +85,30 @@ public final class AcceptGate {
     }
 
     public int max() { return max; }
+
+    /**
+     * Accepts on a blocking Unix-side server socket that must outlive running out of fds (the control socket, the
+     * worker rendezvous): a failed accept is logged once per episode and retried every
+     * {@link #ACCEPT_ERROR_BACKOFF_MILLIS}. Returns null once the socket is closed or the thread is interrupted.
+     */
+    public static java.nio.channels.SocketChannel acceptPatiently(java.nio.channels.ServerSocketChannel server,
+            Episode failing, String what) {
+        while (server.isOpen()) {
+            try {
+                java.nio.channels.SocketChannel ch = server.accept();
+                failing.clear("{} accept works again", what);
+                return ch;
+            } catch (java.io.IOException e) {
+                if (!server.isOpen()) return null;
+                failing.seen("{} accept failing error={}; retrying every {}ms", what, e.toString(),
+                        ACCEPT_ERROR_BACKOFF_MILLIS);
+                try {
+                    Thread.sleep(ACCEPT_ERROR_BACKOFF_MILLIS);
+                } catch (InterruptedException ie) {
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
 }
