@@ -48,6 +48,24 @@ final class Control {
         throw new AssertionError("status never matched within " + timeout + "; last: " + last);
     }
 
+    /**
+     * Reloads the server twice while its clients keep going, once by {@code ctl reload} and once by SIGHUP, each
+     * time until every worker is of the new generation (2, then 3), with a second of load before and after.
+     */
+    static void reloadTwiceUnderLoad(Path socket, ServerProcess server) throws Exception {
+        Thread.sleep(1000);
+        if (!Boolean.TRUE.equals(send(socket, "reload").get("ok"))) throw new AssertionError("reload refused");
+        awaitGeneration(socket, 2L);
+        server.signal("HUP");
+        awaitGeneration(socket, 3L);
+        Thread.sleep(1000);
+    }
+
+    private static void awaitGeneration(Path socket, long generation) throws Exception {
+        awaitStatus(socket, x -> !Boolean.TRUE.equals(x.get("reloading"))
+                && workers(x).stream().allMatch(w -> w.get("generation").equals(generation)), Duration.ofSeconds(60));
+    }
+
     /** Ready workers (state "ready", not retiring) in a status answer. */
     static long readyWorkers(Map<String, Object> status) {
         return workers(status).stream().filter(w -> "ready".equals(w.get("state"))).count();

@@ -134,16 +134,7 @@ class ControlSocketTest extends OneServerTest {
     void reloadUnderContinuousLoadFailsNoRequest() throws Exception {
         start();
         try (HttpLoad load = new HttpLoad(server.port(0), 16)) {
-            Thread.sleep(1000);
-            assertEquals(true, Control.send(control(), "reload").get("ok"));
-            Control.awaitStatus(control(), x -> !Boolean.TRUE.equals(x.get("reloading"))
-                    && Control.workers(x).stream().allMatch(w -> w.get("generation").equals(2L)),
-                    Duration.ofSeconds(60));
-            server.signal("HUP");
-            Control.awaitStatus(control(), x -> !Boolean.TRUE.equals(x.get("reloading"))
-                    && Control.workers(x).stream().allMatch(w -> w.get("generation").equals(3L)),
-                    Duration.ofSeconds(60));
-            Thread.sleep(1000);
+            Control.reloadTwiceUnderLoad(control(), server);
             String summary = load.stop();
             assertEquals(0, load.failed.get(), summary);
             assertEquals(0, load.refused.get(), summary);

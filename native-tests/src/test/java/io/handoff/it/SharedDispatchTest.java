@@ -115,16 +115,7 @@ class SharedDispatchTest extends ModelContractTest {
     void reloadUnderContinuousLoadFailsNoRequest() throws Exception {
         ServerProcess s = serve("--handler", "http", "--bind", "127.0.0.1:0", "--control", control().toString());
         try (HttpLoad load = new HttpLoad(s.port(0), 16)) {
-            Thread.sleep(1000);
-            assertEquals(true, Control.send(control(), "reload").get("ok"));
-            Control.awaitStatus(control(), x -> !Boolean.TRUE.equals(x.get("reloading"))
-                    && Control.workers(x).stream().allMatch(w -> w.get("generation").equals(2L)),
-                    Duration.ofSeconds(60));
-            s.signal("HUP");
-            Control.awaitStatus(control(), x -> !Boolean.TRUE.equals(x.get("reloading"))
-                    && Control.workers(x).stream().allMatch(w -> w.get("generation").equals(3L)),
-                    Duration.ofSeconds(60));
-            Thread.sleep(1000);
+            Control.reloadTwiceUnderLoad(control(), s);
             String summary = load.stop();
             assertEquals(0, load.failed.get(), summary);
             assertEquals(0, load.refused.get(), summary);

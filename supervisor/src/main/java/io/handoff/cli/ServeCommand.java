@@ -219,8 +219,8 @@ final class ServeCommand implements Callable<Integer> {
             } else {
                 for (BindAddress b : config.binds()) listeners.add(Listener.bind(b, config.backlog()));
             }
-            // HTTP clients speak first: hand connections over once their request is there.
-            if (config.handler().equals("http")) {
+            // Hand connections over once their request is there, where the protocol has the client speak first.
+            if (io.handoff.handler.Handlers.clientSpeaksFirst(config.handler())) {
                 for (Listener l : listeners) l.deferAcceptUntilData();
             }
         } catch (Listener.ListenException e) {

@@ -222,8 +222,11 @@ public final class Dispatcher implements Distribution {
                 free += Math.max(0, limits.workerConnections() - w.load());
             }
         }
-        long room = Math.min(free, limits.maxConnections() - open() + pending.size()) - pending.size();
-        return (int) Math.max(0, Math.min(room, limits.maxPending() - pending.size()));
+        // Pending connections count against the workers' free slots, the global maximum (open() has them) and the
+        // pending limit alike.
+        long room = Math.min(Math.min(free - pending.size(), limits.maxConnections() - open()),
+                limits.maxPending() - pending.size());
+        return (int) Math.max(0, room);
     }
 
     /**

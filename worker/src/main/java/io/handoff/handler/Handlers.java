@@ -17,6 +17,12 @@ public final class Handlers {
 
     private Handlers() {}
 
+    /**
+     * True for a built-in whose clients speak first (http): their connections are worth handing over only once the
+     * first bytes are there. Unknown for a user class, so false.
+     */
+    public static boolean clientSpeaksFirst(String name) { return name.equals("http"); }
+
     /** As {@link #load(String, Path, Path, HttpLimits)} with the default HTTP limits. */
     public static Handler load(String name, Path classpath, Path root) throws HandlerLoadException {
         return load(name, classpath, root, HttpLimits.DEFAULT);

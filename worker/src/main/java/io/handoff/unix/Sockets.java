@@ -150,7 +150,7 @@ public final class Sockets {
         int family = b.order(java.nio.ByteOrder.nativeOrder()).getShort(0);
         int port = b.order(java.nio.ByteOrder.BIG_ENDIAN).getShort(2) & 0xffff;
         try {
-            if (family == AF_INET && sockaddr.length >= 8) {
+            if (family == AF_INET) {
                 return new InetSocketAddress(java.net.InetAddress.getByAddress(
                         java.util.Arrays.copyOfRange(sockaddr, 4, 8)), port);
             }
