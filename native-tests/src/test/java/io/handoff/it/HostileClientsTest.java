@@ -38,6 +38,7 @@ abstract class HostileClientsTest {
 
     private ServerProcess server;
     private InetSocketAddress target;
+    private java.nio.file.Path dir;
 
     /** The flags that pick the model, e.g. {@code --model fork --workers 2}. */
     abstract List<String> modelArgs();
@@ -45,18 +46,26 @@ abstract class HostileClientsTest {
     @BeforeAll
     void startServer() throws Exception {
         List<String> args = new ArrayList<>(modelArgs());
-        args.addAll(List.of("--handler", "http", "--bind", "127.0.0.1:0"));
+        dir = java.nio.file.Files.createTempDirectory("handoff-hostile");
+        args.addAll(List.of("--handler", "http", "--bind", "127.0.0.1:0", "--control", control().toString()));
         server = ServerProcess.serve(args.toArray(String[]::new));
         target = new InetSocketAddress("127.0.0.1", server.port(0));
         warmUp();
     }
 
     @AfterAll
-    void stopServer() {
-        if (server == null) return;
-        server.close();
-        System.out.println("---- server pid=" + server.pid() + " log ----\n" + server.log());
+    void stopServer() throws java.io.IOException {
+        if (server != null) {
+            server.close();
+            System.out.println("---- server pid=" + server.pid() + " log ----\n" + server.log());
+        }
+        if (dir != null) {
+            java.nio.file.Files.deleteIfExists(control());
+            java.nio.file.Files.deleteIfExists(dir);
+        }
     }
+
+    private java.nio.file.Path control() { return dir.resolve("ctl.sock"); }
 
     /**
      * The JDK opens some fds on first use only (the pollers behind blocking reads and writes on virtual threads):
@@ -90,7 +99,18 @@ abstract class HostileClientsTest {
 
     @Test
     void floodOfConnectionsClosedAtOnce() throws Exception {
+        long goneBefore = goneBeforeRequest();
         underAttack(load -> HostileClients.connectFlood(target, 500, false, 4));
+        // Deferred accept brings each to accept with its FIN: closed there, never given a thread or a worker.
+        long gone = goneBeforeRequest() - goneBefore;
+        System.out.println("connect-close flood of 500: gone_before_request=" + gone);
+        assertTrue(gone >= 450, "closed at accept: " + gone + " of 500");
+    }
+
+    private long goneBeforeRequest() throws Exception {
+        Object n = Control.send(control(), "status").get("gone_before_request");
+        assertTrue(n instanceof Number, "status has gone_before_request: " + n);
+        return ((Number) n).longValue();
     }
 
     @Test

@@ -185,7 +185,8 @@ public final class Dispatcher implements Distribution {
         acceptedFds.clear();
         acceptedPeers.clear();
         try {
-            acceptor.accept(listener.channel(), acceptedFds, acceptedPeers, room);
+            // A client gone before its first byte (a connect-then-close flood) costs one peek here, not a handoff.
+            acceptor.accept(listener.channel(), acceptedFds, acceptedPeers, room, listener.deferred());
             acceptRetryAtNanos = 0;
             acceptFailing.clear("accept works again on {} open={}", listener.describe(), open());
         } catch (NativeException e) {
@@ -339,6 +340,12 @@ public final class Dispatcher implements Distribution {
      * Closes the listeners, hands what is already pending to the workers for up to {@code flush}, and ends the loop.
      * Connections still pending after that are closed (their clients see the connection end).
      */
+    /** Clients gone before their request (see {@link Sockets.BatchAcceptor#accept}): a connect flood shows here. */
+    @Override
+    public java.util.Map<String, Object> counters() {
+        return java.util.Map.of("gone_before_request", acceptor.droppedSilentlyGone());
+    }
+
     @Override
     public void stop(java.time.Duration flush) {
         flushDeadline = System.nanoTime() + flush.toNanos();

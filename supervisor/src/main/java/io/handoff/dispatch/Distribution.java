@@ -33,4 +33,7 @@ public interface Distribution {
      * a worker within {@code flush}; the workers themselves are stopped after this.
      */
     void stop(Duration flush);
+
+    /** Figures for {@code ctl status}, next to the model's own; none by default. */
+    default java.util.Map<String, Object> counters() { return java.util.Map.of(); }
 }

@@ -29,6 +29,7 @@ public final class Listener implements Closeable {
     private final ProtocolFamily family;
     private final Path unixPath;
     private final boolean inherited;
+    private volatile boolean deferred;
 
     private Listener(BindAddress bind, ServerSocketChannel channel, ProtocolFamily family, Path unixPath,
             boolean inherited) {
@@ -128,12 +129,16 @@ public final class Listener implements Closeable {
         if (family == StandardProtocolFamily.UNIX) return;
         try {
             Sockets.setDeferAccept(channel, 1);
+            deferred = true;
         } catch (java.io.IOException e) {
             throw new ListenException("cannot set TCP_DEFER_ACCEPT on " + bind + ": " + e.getMessage());
         }
     }
 
     public ServerSocketChannel channel() { return channel; }
+
+    /** True when connections reach accept with their first bytes ({@link #deferAcceptUntilData}). */
+    public boolean deferred() { return deferred; }
 
     public ProtocolFamily family() { return family; }
 

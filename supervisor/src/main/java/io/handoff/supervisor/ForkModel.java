@@ -293,8 +293,11 @@ final class ForkModel implements ServingModel, PoolEvents {
             served += w.served();
             open += w.open();
         }
-        return Json.object("open", open, "served_by_current_workers", served,
+        Map<String, Object> out = Json.object("open", open, "served_by_current_workers", served,
                 "max_connections", config.maxConnections(), "worker_connections", config.workerConnections());
+        Distribution d = distribution;
+        if (d != null) out.putAll(d.counters());
+        return out;
     }
 
     @Override

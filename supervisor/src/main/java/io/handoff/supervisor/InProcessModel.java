@@ -17,6 +17,7 @@ import io.handoff.engine.AcceptGate;
 import io.handoff.engine.Engine;
 import io.handoff.handler.Handlers;
 import io.handoff.listen.Listener;
+import io.handoff.unix.Sockets;
 
 /**
  * The threads, virtual and events models: one acceptor thread per listener feeds an engine in this process (the
@@ -33,6 +34,8 @@ final class InProcessModel implements ServingModel {
     /** Shared by every listener's acceptor: --max-connections bounds the process, not each listener. */
     private final AcceptGate gate;
     private volatile boolean stopping;
+    /** Connections closed at accept because the client left before sending anything (a connect flood). */
+    private final java.util.concurrent.atomic.LongAdder goneBeforeRequest = new java.util.concurrent.atomic.LongAdder();
 
     InProcessModel(ServeConfig config, List<Listener> listeners, Engine engine) {
         this.config = config;
@@ -81,6 +84,12 @@ final class InProcessModel implements ServingModel {
                 continue;
             }
             gate.accepted();
+            if (listener.deferred() && Sockets.closeIfGoneWithoutData(ch)) {
+                goneBeforeRequest.increment();
+                engine.releaseSlot();
+                gate.release();
+                continue;
+            }
             try {
                 engine.serve(ch);
             } catch (RuntimeException | OutOfMemoryError e) {
@@ -148,7 +157,8 @@ final class InProcessModel implements ServingModel {
 
     @Override
     public Map<String, Object> counters() {
-        return Json.object("open", engine.open(), "served", engine.served(), "max_connections", gate.max());
+        return Json.object("open", engine.open(), "served", engine.served(), "max_connections", gate.max(),
+                "gone_before_request", goneBeforeRequest.sum());
     }
 
     @Override

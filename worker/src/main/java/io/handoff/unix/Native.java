@@ -18,6 +18,7 @@ final class Native {
     static final int IPPROTO_TCP = 6;
     static final int TCP_NODELAY = 1;
     static final int TCP_DEFER_ACCEPT = 9;
+    static final int MSG_PEEK = 0x02;
     static final int MSG_CTRUNC = 0x08;
     static final int MSG_DONTWAIT = 0x40;
     static final int MSG_NOSIGNAL = 0x4000;
@@ -83,6 +84,9 @@ final class Native {
 
         @SaveError
         long recvmsg(int sockfd, long msg, int flags);
+
+        @SaveError
+        long recv(int sockfd, @jnr.ffi.annotations.Out byte[] buf, long len, int flags);
     }
 
     private static final class Holder {

@@ -98,6 +98,9 @@ public final class Sockets {
         private final java.nio.ByteBuffer mem =
                 java.nio.ByteBuffer.allocateDirect(ADDR_LEN_AT + 4).order(java.nio.ByteOrder.nativeOrder());
         private final long base = Native.address(mem);
+        /** Written by the accepting thread only; read by whoever reports it. */
+        private volatile long droppedSilentlyGone;
+        private final byte[] peekBuffer = new byte[1];
 
         /**
          * Accepts up to {@code max} pending connections from a non-blocking listening channel as close-on-exec,
@@ -108,6 +111,19 @@ public final class Sockets {
          */
         public int accept(ServerSocketChannel listener, List<Fd> out, List<byte[]> peers, int max)
                 throws NativeException {
+            return accept(listener, out, peers, max, false);
+        }
+
+        /**
+         * As {@link #accept(ServerSocketChannel, List, List, int)}; with {@code dropSilentlyGone}, a connection
+         * whose client already closed or reset it without sending a byte is closed here and not added (nor counted
+         * against {@code max}): for a protocol where the client speaks first there is nothing to answer, and
+         * handing it on would cost the receiver more than the one {@code recv(MSG_PEEK)} that finds out. Meant for
+         * listeners with deferred accept, where a connection normally reaches accept with its first bytes, so the
+         * peek almost never comes back empty-handed. {@link #droppedSilentlyGone()} counts them.
+         */
+        public int accept(ServerSocketChannel listener, List<Fd> out, List<byte[]> peers, int max,
+                boolean dropSilentlyGone) throws NativeException {
             int lfd = fdVal(listener);
             int accepted = 0;
             while (accepted < max) {
@@ -116,6 +132,11 @@ public final class Sockets {
                 // with a second fcntl on its first read. The JDK's blocking mode copes with it on platform threads.
                 int fd = Native.libc().accept4(lfd, base, base + ADDR_LEN_AT,
                         Native.SOCK_CLOEXEC | Native.SOCK_NONBLOCK);
+                if (fd >= 0 && dropSilentlyGone && goneWithoutData(fd, peekBuffer)) {
+                    Native.libc().close(fd);
+                    droppedSilentlyGone = droppedSilentlyGone + 1;
+                    continue;
+                }
                 if (fd >= 0) {
                     out.add(new Fd(fd));
                     int len = mem.getInt(ADDR_LEN_AT);
@@ -135,6 +156,33 @@ public final class Sockets {
             }
             return accepted;
         }
+
+        /** Connections {@link #accept} closed because their client was gone before it sent anything. */
+        public long droppedSilentlyGone() { return droppedSilentlyGone; }
+    }
+
+    /**
+     * Closes a freshly accepted connection whose client already closed or reset it without sending a byte (EOF or an
+     * error on a non-blocking peek) and returns true; returns false, leaving it open, when bytes wait or nothing has
+     * arrived yet. For a protocol where the client speaks first, such a connection has nothing to answer: closing
+     * it here spares a thread and a session (a connect-then-close flood then costs a peek per connection).
+     */
+    public static boolean closeIfGoneWithoutData(SocketChannel ch) {
+        if (!goneWithoutData(fdVal(ch), new byte[1])) return false;
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // nothing was read or written on it: nothing to lose
+        }
+        return true;
+    }
+
+    private static boolean goneWithoutData(int fd, byte[] buf) {
+        long n = Native.libc().recv(fd, buf, 1, Native.MSG_PEEK | Native.MSG_DONTWAIT);
+        if (n > 0) return false;
+        if (n == 0) return true;
+        int errno = Native.libcErrno();
+        return errno != Errno.EAGAIN && errno != Errno.EINTR;
     }
 
     private static final int AF_INET = 2, AF_INET6 = 10;
@@ -323,6 +371,19 @@ public final class Sockets {
                 new int[] {seconds}, 4) < 0) {
             throw new NativeException("setsockopt(TCP_DEFER_ACCEPT)", Native.libcErrno());
         }
+    }
+
+    /**
+     * True when the listening socket defers accept until data ({@link #setDeferAccept}), whoever set it: a worker
+     * that shares a listener learns it from the socket itself. False for a socket without the option (Unix).
+     */
+    public static boolean defersAccept(ServerSocketChannel listener) {
+        byte[] val = new byte[4];
+        int[] len = {4};
+        if (Native.libc().getsockopt(fdVal(listener), Native.IPPROTO_TCP, Native.TCP_DEFER_ACCEPT, val, len) < 0) {
+            return false;
+        }
+        return java.nio.ByteBuffer.wrap(val).order(java.nio.ByteOrder.nativeOrder()).getInt() != 0;
     }
 
     /**

@@ -55,14 +55,17 @@ final class SharedAcceptors {
             throw e;
         }
         for (ServerSocketChannel ch : a.channels) {
-            a.threads.add(Thread.ofPlatform().daemon().name("accept-" + describe(ch)).start(() -> a.acceptLoop(ch)));
+            boolean deferred = Sockets.defersAccept(ch);
+            a.threads.add(Thread.ofPlatform().daemon().name("accept-" + describe(ch))
+                    .start(() -> a.acceptLoop(ch, deferred)));
         }
         return a;
     }
 
     int count() { return channels.size(); }
 
-    private void acceptLoop(ServerSocketChannel listener) {
+    /** {@code deferred}: connections arrive with their first bytes, so one that has none and is gone is dropped. */
+    private void acceptLoop(ServerSocketChannel listener, boolean deferred) {
         while (listener.isOpen()) {
             try {
                 if (!gate.acquire(listener::isOpen)) return;
@@ -94,6 +97,10 @@ final class SharedAcceptors {
                 continue;
             }
             gate.accepted();
+            if (deferred && Sockets.closeIfGoneWithoutData(ch)) {
+                gate.release();
+                continue;
+            }
             try {
                 engine.serve(ch); // the engine owns and closes it from here
             } catch (RuntimeException | OutOfMemoryError e) {

@@ -3,6 +3,7 @@ package io.handoff.unix;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.net.Inet4Address;
@@ -44,6 +45,86 @@ class BatchAcceptorTest {
     void somethingThatIsNotAnInetSockaddrDecodesToNull() {
         assertNull(Sockets.decodePeer(new byte[0]));
         assertNull(Sockets.decodePeer(new byte[] {1, 0, 0, 0, 0, 0, 0, 0})); // AF_UNIX
+    }
+
+    @Test
+    void clientsGoneBeforeTheirFirstByteAreClosedAndNotHandedOn() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.INET)) {
+            listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            listener.configureBlocking(false);
+            InetSocketAddress at = (InetSocketAddress) listener.getLocalAddress();
+            Sockets.BatchAcceptor acceptor = new Sockets.BatchAcceptor();
+            List<Fd> fds = new ArrayList<>();
+            List<byte[]> peers = new ArrayList<>();
+            assertEquals(0, acceptor.accept(listener, fds, peers, 8, true)); // native code loaded before counting
+            long fdsBefore = openFds();
+            List<SocketChannel> open = new ArrayList<>();
+            try {
+                SocketChannel closed = SocketChannel.open(at);               // connects, closes: gone
+                int closedPort = port(closed);
+                closed.close();
+                SocketChannel reset = SocketChannel.open(at);                // connects, resets: gone
+                int resetPort = port(reset);
+                reset.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+                reset.close();
+                SocketChannel spoke = SocketChannel.open(at);                // a request, then its FIN: served
+                spoke.write(java.nio.ByteBuffer.wrap("GET / HTTP/1.0\r\n\r\n".getBytes()));
+                spoke.shutdownOutput();
+                SocketChannel silent = SocketChannel.open(at);               // nothing yet, still there: served
+                open.add(spoke);
+                open.add(silent);
+                java.util.Set<Integer> expected = java.util.Set.of(port(spoke), port(silent));
+                Thread.sleep(100); // loopback: the FIN and the RST are long processed by then
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (fds.size() < 2 && System.nanoTime() < deadline) {
+                    if (acceptor.accept(listener, fds, peers, 8, true) == 0) Thread.sleep(5);
+                }
+                assertEquals(0, acceptor.accept(listener, fds, peers, 8, true), "nothing else is pending");
+                java.util.Set<Integer> got = new java.util.HashSet<>();
+                for (byte[] p : peers) got.add(Sockets.decodePeer(p).getPort());
+                assertEquals(expected, got, "closed=" + closedPort + " reset=" + resetPort);
+                // The closed one surely reached accept and was dropped there; the reset one may have been
+                // aborted by the kernel before accept (ECONNABORTED) instead.
+                assertTrue(acceptor.droppedSilentlyGone() >= 1, "dropped " + acceptor.droppedSilentlyGone());
+                for (Fd fd : fds) fd.close();
+            } finally {
+                for (SocketChannel c : open) c.close();
+            }
+            assertEquals(fdsBefore, openFds(), "every fd accepted here is closed again");
+        }
+    }
+
+    @Test
+    void aJdkAcceptedConnectionIsClosedOnlyWhenItsClientLeftWithoutAByte() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.INET)) {
+            listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            InetSocketAddress at = (InetSocketAddress) listener.getLocalAddress();
+            try (SocketChannel spoke = SocketChannel.open(at); SocketChannel silent = SocketChannel.open(at)) {
+                SocketChannel.open(at).close();
+                spoke.write(java.nio.ByteBuffer.wrap(new byte[] {'G'}));
+                spoke.shutdownOutput();
+                Thread.sleep(100); // loopback: the byte and the FINs are long processed by then
+                try (SocketChannel a = listener.accept(); SocketChannel b = listener.accept();
+                        SocketChannel c = listener.accept()) {
+                    for (SocketChannel ch : List.of(a, b, c)) {
+                        int port = ((InetSocketAddress) ch.getRemoteAddress()).getPort();
+                        boolean gone = port != port(spoke) && port != port(silent);
+                        assertEquals(gone, Sockets.closeIfGoneWithoutData(ch), "client port " + port);
+                        assertEquals(!gone, ch.isOpen(), "client port " + port);
+                    }
+                }
+            }
+        }
+    }
+
+    private static int port(SocketChannel c) throws java.io.IOException {
+        return ((InetSocketAddress) c.getLocalAddress()).getPort();
+    }
+
+    private static long openFds() throws java.io.IOException {
+        try (var s = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
     }
 
     private static InetSocketAddress checkPeer(StandardProtocolFamily family, String bindHost, String connectHost)
