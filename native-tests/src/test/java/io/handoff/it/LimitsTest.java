@@ -131,6 +131,45 @@ abstract class LimitsTest {
         }
     }
 
+    /**
+     * A client that asks for a large file and then reads nothing holds a server write that cannot finish. After
+     * --idle-timeout without the client taking a byte (nginx's send_timeout) the server gives up on it: its fds are
+     * back to what they were while the client still holds its end, and the client gets the end of the stream (or a
+     * reset) long before the file is out.
+     */
+    @Test
+    void clientThatReadsNothingIsCutOffAfterTheIdleTimeout() throws Exception {
+        Path root = java.nio.file.Files.createDirectories(tmp.resolve("www"));
+        int size = 32 << 20; // more than every socket buffer between the two ends holds
+        java.nio.file.Files.write(root.resolve("big.bin"), new byte[size]);
+        ServerProcess s = serve("--handler", "http", "--bind", "127.0.0.1:0", "--root", root.toString(),
+                "--idle-timeout", "1");
+        byte[] get = "GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        try (Socket warm = Clients.tcp(s.port(0))) { // opens what the server opens lazily for sending a file
+            warm.getOutputStream().write(get);
+            assertTrue(readToEnd(warm).length() > size, "the whole file, read at once");
+        }
+        java.util.Map<Long, Integer> before = Procs.steadyFdCounts(s);
+        try (Socket stuck = new Socket()) {
+            stuck.setReceiveBufferSize(4096);
+            stuck.connect(new java.net.InetSocketAddress("127.0.0.1", s.port(0)));
+            stuck.getOutputStream().write(get);
+            long total = before.values().stream().mapToLong(Integer::longValue).sum();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (Procs.fdCounts(s).values().stream().mapToLong(Integer::longValue).sum() <= total
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            // (If the server was faster than this loop, the check below holds at once, and the read tells.)
+            Procs.awaitFdCountsAtMost(s, before, Duration.ofSeconds(20));
+            stuck.setSoTimeout(10_000);
+            int got = readToEnd(stuck).length();
+            System.out.println("client that reads nothing: released by the server, then read " + got + " of "
+                    + size + " bytes");
+            assertTrue(got < size, "got " + got + " of " + size);
+        }
+    }
+
     @Test
     void oversizedBodyGets413WithoutBeingRead() throws Exception {
         try (Socket s = Clients.tcp(http.port(0))) {

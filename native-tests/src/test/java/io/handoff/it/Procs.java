@@ -52,6 +52,18 @@ final class Procs {
      * Waits until the same processes as in {@code baseline} hold no more fds than they did then (connections are
      * closed asynchronously, so give them time); fails with both counts otherwise.
      */
+    /** The fd counts once two readings 200 ms apart agree (at most 5 s): closes still under way have landed. */
+    static Map<Long, Integer> steadyFdCounts(ServerProcess s) throws Exception {
+        Map<Long, Integer> last = fdCounts(s);
+        for (int i = 0; i < 25; i++) {
+            Thread.sleep(200);
+            Map<Long, Integer> now = fdCounts(s);
+            if (now.equals(last)) return now;
+            last = now;
+        }
+        return last;
+    }
+
     static void awaitFdCountsAtMost(ServerProcess s, Map<Long, Integer> baseline, Duration timeout) throws Exception {
         Map<Long, Integer> after = Map.of();
         long deadline = System.nanoTime() + timeout.toNanos();

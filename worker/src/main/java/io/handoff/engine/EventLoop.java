@@ -146,6 +146,11 @@ final class EventLoop {
         return d;
     }
 
+    /** The deadline for a connection about to wait for the client to take its output: idle from now (send_timeout). */
+    long writeDeadline() {
+        return timed && idleNanos > 0 ? now() + idleNanos : 0;
+    }
+
     private long untilNextCheckMillis() {
         return Math.max(1, (nextCheck - clock() + 999_999) / 1_000_000);
     }

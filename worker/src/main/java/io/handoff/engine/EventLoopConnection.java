@@ -83,9 +83,17 @@ final class EventLoopConnection implements EventConnection {
         }
     }
 
-    /** Waited too long for input: the session answers or not, then the connection closes. */
+    /**
+     * Waited too long: for input, the session answers or not, then the connection closes; for a client that took
+     * none of its output, it closes at once (there is no answering a client that does not read).
+     */
     void timedOut() {
         if (closed) return;
+        if (pending != null || waiting) {
+            log.debug("connection timed out writing client={}", remote);
+            closeNow();
+            return;
+        }
         try {
             log.debug("connection timed out {} client={}", requestDeadline != 0 ? "mid-request" : "idle", remote);
             deadline = 0;
@@ -117,7 +125,10 @@ final class EventLoopConnection implements EventConnection {
     private void writable() throws IOException {
         if (pending != null) {
             send(pending);
-            if (pending.hasRemaining()) return;
+            if (pending.hasRemaining()) {
+                deadline = loop.writeDeadline(); // it took some: the wait starts afresh
+                return;
+            }
             loop.giveBack(pending);
             pending = null;
         }
@@ -138,7 +149,7 @@ final class EventLoopConnection implements EventConnection {
         if (pending != null || waiting) {
             // Back-pressure: no reading until the output is out, so the client's own window slows it down.
             interest(SelectionKey.OP_WRITE);
-            deadline = 0;
+            deadline = loop.writeDeadline();
         } else if (closing) {
             closeNow();
         } else {

@@ -20,11 +20,17 @@ import java.nio.channels.SocketChannel;
 public final class Connection implements Closeable {
     /** The read deadline once the watcher has shut the input: every read from then on times out. */
     private static final long EXPIRED = -1;
+    /** The most one timed write hands the kernel: the client must take this much within --idle-timeout. */
+    private static final int TIMED_WRITE_SLICE = 256 * 1024;
+    /** What {@link #transferFrom} sends the blocking way when sendfile finds no room. */
+    private static final int WAIT_PIECE = 16 * 1024;
     private static final VarHandle READ_DEADLINE;
+    private static final VarHandle WRITE_DEADLINE;
 
     static {
         try {
             READ_DEADLINE = MethodHandles.lookup().findVarHandle(Connection.class, "readDeadline", long.class);
+            WRITE_DEADLINE = MethodHandles.lookup().findVarHandle(Connection.class, "writeDeadline", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -40,6 +46,8 @@ public final class Connection implements Closeable {
     private volatile long readDeadline;
     /** While a request is in progress: when it must be complete (watcher clock); else 0. */
     private volatile long requestDeadline;
+    /** While a write waits for the client to take bytes: when it times out (watcher clock); 0; {@link #EXPIRED}. */
+    private volatile long writeDeadline;
 
     public Connection(SocketChannel channel) { this(channel, () -> false); }
 
@@ -64,7 +72,7 @@ public final class Connection implements Closeable {
         }
         this.remote = r;
         this.input = new ChannelInput(this);
-        this.output = new ChannelOutput(channel);
+        this.output = new ChannelOutput(this);
         if (this.timeouts != null) this.timeouts.watch(this);
     }
 
@@ -161,6 +169,20 @@ public final class Connection implements Closeable {
      * @return the next deadline to wake up for (watcher clock), or 0 for none
      */
     long expireIfDue(long now) {
+        long wd = writeDeadline;
+        if (wd > 0) {
+            if (wd > now) return wd;
+            if (WRITE_DEADLINE.compareAndSet(this, wd, EXPIRED)) {
+                try {
+                    // Both ways: the writer wakes with an error, and there is no answering a client that reads nothing.
+                    channel.shutdownOutput();
+                    channel.shutdownInput();
+                } catch (IOException | RuntimeException e) {
+                    // Closed or reset meanwhile: the write has returned or is about to.
+                }
+            }
+            return 0;
+        }
         long d = readDeadline;
         if (d > 0) {
             if (d > now) return d;
@@ -178,9 +200,78 @@ public final class Connection implements Closeable {
         return r > now ? r : 0;
     }
 
-    /** Writes the whole buffer, however many writes the kernel needs. */
+    /**
+     * Writes the whole buffer, however many writes the kernel needs, as long as the client keeps taking bytes: a
+     * client that takes none for {@code --idle-timeout} (nginx's {@code send_timeout}) has the connection shut down
+     * under the waiting write, which then fails with a {@link SocketTimeoutException}. Every write that makes
+     * progress starts the wait afresh (on a platform thread a write blocks until done, hence the slices), so a slow
+     * reader of a large body is not cut off.
+     */
     public void writeFully(ByteBuffer buffer) throws IOException {
-        while (buffer.hasRemaining()) channel.write(buffer);
+        while (buffer.hasRemaining()) {
+            long deadline = armWrite();
+            if (deadline == 0) {
+                channel.write(buffer);
+                continue;
+            }
+            int limit = buffer.limit();
+            buffer.limit(buffer.position() + Math.min(buffer.remaining(), TIMED_WRITE_SLICE));
+            try {
+                channel.write(buffer);
+            } catch (IOException e) {
+                throw writeFailed(e);
+            } finally {
+                buffer.limit(limit);
+                disarmWrite(deadline);
+            }
+        }
+    }
+
+    /**
+     * Sends part of a file, with {@link java.nio.channels.FileChannel#transferTo} (sendfile) while the socket takes
+     * it, its waits bounded as {@link #writeFully}'s are; returns how many bytes went out (0 only at the end of the
+     * file).
+     */
+    public long transferFrom(java.nio.channels.FileChannel file, long position, long count) throws IOException {
+        long deadline = armWrite();
+        long n;
+        try {
+            n = file.transferTo(position, deadline == 0 ? count : Math.min(count, TIMED_WRITE_SLICE), channel);
+        } catch (IOException e) {
+            throw writeFailed(e);
+        } finally {
+            if (deadline != 0) disarmWrite(deadline);
+        }
+        if (n > 0 || count == 0) return n;
+        // Under a virtual thread the socket is non-blocking, and transferTo does not wait for room: it returns 0 at
+        // once, and calling it again would spin. A small piece through the blocking path waits (parks) for room.
+        ByteBuffer piece = ByteBuffer.allocate((int) Math.min(count, WAIT_PIECE));
+        int r = file.read(piece, position);
+        if (r <= 0) return 0;
+        writeFully(piece.flip());
+        return r;
+    }
+
+    /** Starts the wait of a write: returns its deadline (watcher clock), or 0 when writes are not timed. */
+    private long armWrite() throws SocketTimeoutException {
+        TimeoutWatcher w = timeouts;
+        if (w == null || w.idleNanos() <= 0) return 0;
+        if (writeDeadline == EXPIRED) throw writeTimedOut();
+        long deadline = w.clock() + w.idleNanos();
+        writeDeadline = deadline;
+        return deadline;
+    }
+
+    /** Fails only when the watcher expired the write meanwhile: then the field stays EXPIRED. */
+    private void disarmWrite(long deadline) { WRITE_DEADLINE.compareAndSet(this, deadline, 0L); }
+
+    private IOException writeFailed(IOException e) {
+        return writeDeadline == EXPIRED ? writeTimedOut() : e;
+    }
+
+    private SocketTimeoutException writeTimedOut() {
+        return new SocketTimeoutException("the client took no bytes for " + text(timeouts.timeouts().idle())
+                + " (idle timeout)");
     }
 
     /** Closes the channel and stops watching its reads; idempotent. */
@@ -217,17 +308,16 @@ public final class Connection implements Closeable {
     }
 
     private static final class ChannelOutput extends OutputStream {
-        private final SocketChannel channel;
+        private final Connection connection;
 
-        ChannelOutput(SocketChannel channel) { this.channel = channel; }
+        ChannelOutput(Connection connection) { this.connection = connection; }
 
         @Override
         public void write(int b) throws IOException { write(new byte[] {(byte) b}, 0, 1); }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            ByteBuffer buf = ByteBuffer.wrap(b, off, len);
-            while (buf.hasRemaining()) channel.write(buf);
+            connection.writeFully(ByteBuffer.wrap(b, off, len));
         }
     }
 }

@@ -125,10 +125,10 @@ final class HttpSession {
             closeFile();
         }
         if (!keepAlive) {
-            out.flush(channel);
+            out.flush(connection);
             return false;
         }
-        if (out.size() >= FLUSH_AT) out.flush(channel);
+        if (out.size() >= FLUSH_AT) out.flush(connection);
         return true;
     }
 
@@ -139,7 +139,7 @@ final class HttpSession {
      * @return false at end of stream; a partial request then simply goes unanswered
      */
     private boolean fill() throws IOException {
-        out.flush(channel);
+        out.flush(connection);
         if (start == end) {
             start = end = 0;
         } else if (start > 0 && in.length - end < in.length / 4) {
@@ -179,7 +179,7 @@ final class HttpSession {
         out.dropHeld();
         closeFile();
         responder.fail(status);
-        out.flush(channel);
+        out.flush(connection);
         try {
             // FIN right after the answer, so the client sees it even if the caller is slow to close.
             channel.shutdownOutput();
@@ -191,10 +191,10 @@ final class HttpSession {
     /** A large file's body, after the head and everything buffered before it. */
     private void sendBody(HttpResponder.FileBody body) throws IOException {
         FileChannel f = body.file();
-        out.flush(channel);
+        out.flush(connection);
         long position = 0;
         while (position < body.size()) {
-            long n = f.transferTo(position, body.size() - position, channel);
+            long n = connection.transferFrom(f, position, body.size() - position);
             if (n <= 0 && position >= f.size()) {
                 throw new IOException("file shrank while being sent: " + body.path());
             }

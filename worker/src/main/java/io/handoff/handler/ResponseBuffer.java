@@ -3,7 +3,6 @@ package io.handoff.handler;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.SocketChannel;
 
 /**
  * Responses waiting to be written. Pipelined responses pile up here and leave in one write, which is where most of
@@ -99,10 +98,9 @@ final class ResponseBuffer {
     }
 
     /** Writes everything buffered but what is held, however many writes the kernel needs. */
-    void flush(SocketChannel channel) throws IOException {
+    void flush(Connection connection) throws IOException {
         if (writable() == 0) return;
-        ByteBuffer out = contents();
-        while (out.hasRemaining()) channel.write(out);
+        connection.writeFully(contents());
         clear();
     }
 
