@@ -1,12 +1,14 @@
 package io.handoff.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -125,6 +127,8 @@ class FaultTest extends OneServerTest {
                 "--bind", "unix:" + unix, "--control", control().toString());
         int port = server.port(0);
         List<Long> workers = server.workerPids();
+        Path rendezvous = rendezvousOf(workers.get(0));
+        assertTrue(Files.exists(rendezvous), rendezvous.toString());
         // Connections open at the kill leave sockets behind on the port (TIME_WAIT, FIN_WAIT).
         List<Socket> open = new ArrayList<>();
         for (int i = 0; i < 4; i++) open.add(Clients.tcp(port));
@@ -133,6 +137,8 @@ class FaultTest extends OneServerTest {
         Procs.kill(server.pid(), "KILL");
         Procs.awaitDead(workers, Duration.ofSeconds(5));
         long workersGoneMillis = (System.nanoTime() - t0) / 1_000_000;
+        // The supervisor could not remove its private rendezvous directory; its workers did on their way out.
+        assertFalse(Files.exists(rendezvous.getParent()), rendezvous.getParent() + " left behind");
         for (Socket s : open) s.close();
         server.close();
         // A successor on the same TCP port and Unix path, at once: the stale socket files are cleared because
@@ -190,6 +196,13 @@ class FaultTest extends OneServerTest {
         } catch (IOException ignored) {
             // may have gone to the stopped worker; the test is about the others
         }
+    }
+
+    /** The rendezvous socket a worker was told to connect to (its --link argument). */
+    private static Path rendezvousOf(long workerPid) throws IOException {
+        List<String> args = List.of(Files.readString(Path.of("/proc", Long.toString(workerPid), "cmdline"))
+                .split("\0"));
+        return Path.of(args.get(args.indexOf("--link") + 1));
     }
 
     private static long openOf(Map<String, Object> status, long pid) { return field(status, pid, "open"); }

@@ -60,11 +60,14 @@ public final class WorkerMain {
     private volatile SharedAcceptors acceptors;
 
     private final int maxConnections;
+    /** The supervisor's rendezvous socket: this worker removes it if the supervisor died without doing so. */
+    private final Path rendezvous;
 
-    private WorkerMain(MessageLink link, Engine engine, int maxConnections) {
+    private WorkerMain(MessageLink link, Engine engine, int maxConnections, Path rendezvous) {
         this.link = link;
         this.engine = engine;
         this.maxConnections = maxConnections;
+        this.rendezvous = rendezvous;
     }
 
     public static void main(String[] args) {
@@ -124,7 +127,8 @@ public final class WorkerMain {
             System.exit(EXIT_NO_LINK);
             return;
         }
-        new WorkerMain(link, new VirtualThreadEngine(handler, a.timeouts()), a.maxConnections()).run();
+        new WorkerMain(link, new VirtualThreadEngine(handler, a.timeouts()), a.maxConnections(), Path.of(a.link()))
+                .run();
     }
 
     private void run() {
@@ -139,7 +143,8 @@ public final class WorkerMain {
         // (handlers spinning on every carrier, or the process stopped), which is what "hung" means for a worker.
         // A worker merely busy with long connections blocked in I/O keeps heartbeating.
         Thread.ofVirtual().name("heartbeat").start(this::heartbeat);
-        watchParent();
+        long supervisorPid = parentPid();
+        watchParent(supervisorPid);
         log.info("worker ready pid={}", pid);
         List<Message> messages = new ArrayList<>();
         try {
@@ -152,8 +157,37 @@ public final class WorkerMain {
         } catch (IOException e) {
             log.error("supervisor link failed; exiting pid={} error={}", pid, e.toString());
         }
+        if (!stopping) cleanUpAfter(supervisorPid);
         // Without a supervisor nobody can stop or replace us: leave now rather than linger as an orphan.
         Runtime.getRuntime().halt(0);
+    }
+
+    /**
+     * A supervisor that was killed (kill -9) left its rendezvous socket and private directory behind: whichever of
+     * its workers gets here first removes them. Only once the supervisor is gone for sure (we were re-parented; its
+     * fds, our link among them, close a moment before that), and the directory only if nothing else is in it.
+     */
+    private void cleanUpAfter(long supervisorPid) {
+        for (int i = 0; i < 20 && parentPid() == supervisorPid; i++) {
+            try {
+                Thread.sleep(25);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+        if (parentPid() == supervisorPid) return; // alive after all: it cleans up after itself
+        try {
+            java.nio.file.Files.deleteIfExists(rendezvous);
+            Path dir = rendezvous.getParent();
+            if (dir != null) java.nio.file.Files.deleteIfExists(dir);
+            log.info("removed the rendezvous {} the supervisor left behind", rendezvous);
+        } catch (IOException e) {
+            log.debug("rendezvous {} left in place: {}", rendezvous, e.toString());
+        }
+    }
+
+    private static long parentPid() {
+        return ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
     }
 
     private void handle(Message message) throws IOException {
@@ -257,9 +291,7 @@ public final class WorkerMain {
     }
 
     /** A second guard besides the link: if the parent changes (we were re-parented), exit. */
-    private static void watchParent() {
-        Optional<ProcessHandle> parent = ProcessHandle.current().parent();
-        long parentPid = parent.map(ProcessHandle::pid).orElse(-1L);
+    private void watchParent(long parentPid) {
         Thread.ofPlatform().daemon().name("parent-watch").start(() -> {
             while (true) {
                 try {
@@ -267,9 +299,9 @@ public final class WorkerMain {
                 } catch (InterruptedException e) {
                     return;
                 }
-                long now = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
-                if (now != parentPid) {
+                if (parentPid() != parentPid) {
                     log.error("supervisor pid={} is gone; exiting", parentPid);
+                    cleanUpAfter(parentPid);
                     Runtime.getRuntime().halt(0);
                 }
             }
