@@ -87,41 +87,50 @@ class HttpRequestParserFuzzTest {
      * once its request's body is all in, the body's error instead where the body breaks. It stops after the last
      * answer (an error or Connection: close), and holds up when the socket takes its output only in part. When the
      * input ends and the client says nothing more, the timeout answers 408 in the middle of a request, and otherwise
-     * closes silently.
+     * closes silently. The input arrives in reads as a fast client's (mostly all there is, now and then a few bytes)
+     * and as a slow one's (a few bytes at a time, so heads and bodies split across reads).
      */
     @HttpFuzzTest
     void eventSessionAnswersWhatTheParserFinds(byte[] input) throws IOException {
         SplittableRandom rnd = new SplittableRandom(Arrays.hashCode(input));
         for (HttpLimits limits : LIMITS) {
-            Trace expected = parse(input, Splits.whole(), limits);
-            FakeConnection c = new FakeConnection(rnd);
-            HttpEventSession session = new HttpEventSession(null, limits);
-            int pos = 0;
-            while (pos < input.length && !c.closed) {
-                int n = Math.min(input.length - pos, 1 + rnd.nextInt(rnd.nextBoolean() ? 16 : LOOP_READ));
-                session.read(c, ByteBuffer.wrap(input, pos, n));
-                pos += n;
-                // As the loop does: nothing more is read while output is kept; drained() once it is out.
-                for (int rounds = 0; c.kept && !c.closed; rounds++) {
-                    assertTrue(rounds < 10_000, "session never drains");
-                    c.kept = false;
-                    session.drained(c);
-                }
+            for (boolean slow : new boolean[] {false, true}) {
+                answersAsModelled(input, limits, slow, rnd);
             }
-            String where = limits + ": ";
-            int answered = assertAnswers(expected, c.written.toByteArray(), c.closed, where);
-            if (!c.closed) {
-                // The client sends nothing more, and the loop's timeout fires: unanswered bytes (stray CRLFs
-                // included) or a body still owed make it a request that timed out.
-                session.timedOut(c);
-                byte[] out = c.written.toByteArray();
-                int end = expected.inRequest() ? expectResponse(out, answered, Set.of(408), true, false, where)
-                        : answered;
-                assertEquals(out.length, end, where + "after the timeout: " + latin1(out, answered, out.length));
-                assertTrue(c.closed, where + "closed on the timeout");
-            }
-            session.closed(c);
         }
+    }
+
+    private static void answersAsModelled(byte[] input, HttpLimits limits, boolean slow, SplittableRandom rnd)
+            throws IOException {
+        Trace expected = parse(input, Splits.whole(), limits);
+        FakeConnection c = new FakeConnection(rnd);
+        HttpEventSession session = new HttpEventSession(null, limits);
+        int pos = 0;
+        while (pos < input.length && !c.closed) {
+            int bound = slow || rnd.nextBoolean() ? 16 : LOOP_READ;
+            int n = Math.min(input.length - pos, 1 + rnd.nextInt(bound));
+            session.read(c, ByteBuffer.wrap(input, pos, n));
+            pos += n;
+            // As the loop does: nothing more is read while output is kept; drained() once it is out.
+            for (int rounds = 0; c.kept && !c.closed; rounds++) {
+                assertTrue(rounds < 10_000, "session never drains");
+                c.kept = false;
+                session.drained(c);
+            }
+        }
+        String where = limits + (slow ? ", slow reads: " : ": ");
+        int answered = assertAnswers(expected, c.written.toByteArray(), c.closed, where);
+        if (!c.closed) {
+            // The client sends nothing more, and the loop's timeout fires: unanswered bytes (stray CRLFs
+            // included) or a body still owed make it a request that timed out.
+            session.timedOut(c);
+            byte[] out = c.written.toByteArray();
+            int end = expected.inRequest() ? expectResponse(out, answered, Set.of(408), true, false, where)
+                    : answered;
+            assertEquals(out.length, end, where + "after the timeout: " + latin1(out, answered, out.length));
+            assertTrue(c.closed, where + "closed on the timeout");
+        }
+        session.closed(c);
     }
 
     // ---- the parser, driven as a session drives it
