@@ -32,6 +32,11 @@ final class HttpEventSession implements EventSession {
     private int end;
     /** The answer to the request whose body is still arriving: a large file to send once it is in. */
     private HttpResponder.FileBody heldFile;
+    /**
+     * That answer ends the connection (Connection: close). Kept apart from {@link #last} until the body is in: until
+     * then the answer is not sent, and the connection must go on reading.
+     */
+    private boolean heldLast;
     /** A large file being sent after its head, and how much of it is out. */
     private HttpResponder.FileBody body;
     private long bodySent;
@@ -103,7 +108,7 @@ final class HttpEventSession implements EventSession {
             if (parser.hasBody() && parser.expectContinue()) out.put(HttpResponses.CONTINUE);
             // Answered now, while the head is at hand; sent once the body is in (see ResponseBuffer.hold).
             out.hold();
-            last = !responder.respond(in, c.isDraining());
+            heldLast = !responder.respond(in, c.isDraining());
             heldFile = responder.takeBody();
             start += parser.consumed();
             requestBody.start(parser);
@@ -124,6 +129,7 @@ final class HttpEventSession implements EventSession {
     private boolean complete(EventConnection c) throws IOException {
         out.release();
         c.endRequest();
+        last = heldLast;
         body = heldFile;
         heldFile = null;
         if (body != null) {

@@ -344,6 +344,9 @@ final class HttpRequestParser {
         return Outcome.ERROR;
     }
 
+    /** A token character (RFC 9110 5.6.2), as in a field name or a method. */
+    static boolean tchar(int c) { return c >= 0 && c < 256 && TCHAR[c]; }
+
     private static boolean digit(byte c) { return c >= '0' && c <= '9'; }
 
     private static boolean same(byte[] b, int s, int len, byte[] word) {

@@ -7,6 +7,7 @@ package io.handoff.handler;
  *
  * <p>Strict where leniency has let requests be smuggled past other servers: chunk lines end in CRLF (no bare LF, no
  * bare CR), a chunk size is hex digits only, and the chunk line, its extensions and the trailer section are bounded.
+ * A trailer line is held to the same field-line syntax as a header line (a name, then the colon, RFC 9112 5.1).
  * The size limit is checked against each chunk size as it is read, before any of that chunk's data. One instance
  * serves a connection, {@link #start started} again for every request; not thread-safe.
  */
@@ -22,9 +23,10 @@ final class RequestBody {
     private static final int DATA_CR = 8;
     private static final int DATA_LF = 9;
     private static final int TRAILER_START = 10;
-    private static final int TRAILER = 11;
-    private static final int TRAILER_LF = 12;
-    private static final int END_LF = 13;
+    private static final int TRAILER_NAME = 11;
+    private static final int TRAILER = 12;
+    private static final int TRAILER_LF = 13;
+    private static final int END_LF = 14;
     /** 15 significant hex digits make 2^60 - 1: any more is over every limit, and 16 could overflow a long. */
     private static final int MAX_SIZE_DIGITS = 15;
 
@@ -43,7 +45,8 @@ final class RequestBody {
 
     /**
      * @param maxBody the largest body accepted (413 beyond), 0 for no limit
-     * @param maxLine the longest chunk line, and the largest trailer section (431 beyond)
+     * @param maxLine the longest chunk line without its CRLF (400 beyond), and the largest trailer section, its field
+     *                lines with their CRLFs (431 beyond)
      */
     RequestBody(long maxBody, int maxLine) {
         this.maxBody = maxBody;
@@ -161,12 +164,24 @@ final class RequestBody {
             case TRAILER_START -> {
                 if (c == '\r') {
                     state = END_LF;
-                } else if (c == ' ' || c == '\t' || control(c)) {
-                    // Leading whitespace would be obs-fold, which a field line may not use.
-                    fail(400);
+                } else if (HttpRequestParser.tchar(c)) {
+                    trailer();
+                    state = TRAILER_NAME;
                 } else {
+                    // Leading whitespace would be obs-fold, which a field line may not use; a field line starts with
+                    // its name.
+                    fail(400);
+                }
+            }
+            case TRAILER_NAME -> {
+                if (HttpRequestParser.tchar(c)) {
+                    trailer();
+                } else if (c == ':') {
                     trailer();
                     state = TRAILER;
+                } else {
+                    // Whitespace before the colon, or no colon at all: rejected in the head too (RFC 9112 5.1).
+                    fail(400);
                 }
             }
             case TRAILER -> {
@@ -197,13 +212,16 @@ final class RequestBody {
 
     /** After the size digits: BWS, then extensions or the line's end. */
     private void afterSize(int c) {
+        if (c == '\r') {
+            // The line ends: its CR is not counted, as it is not after an extension either.
+            state = SIZE_LF;
+            return;
+        }
         line();
         if (c == ' ' || c == '\t') {
             state = SIZE_SPACE;
         } else if (c == ';') {
             state = EXTENSION;
-        } else if (c == '\r') {
-            state = SIZE_LF;
         } else {
             fail(400);
         }

@@ -190,6 +190,34 @@ class HttpLimitsTest {
         }
     }
 
+    /**
+     * The connection's last request (Connection: close, or HTTP/1.0) is answered even when its body arrives after its
+     * head was read: the answer held meanwhile must not be taken for one already sent.
+     */
+    @Test
+    void lastRequestWithItsBodyInALaterReadIsAnswered() throws Exception {
+        Server server = server(new HttpLimits(1024, 1000));
+        String[] heads = {
+            "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nExpect: 100-continue\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n",
+        };
+        String[] bodies = {"hello", "5\r\nhello\r\n0\r\n\r\n"};
+        for (int i = 0; i < heads.length; i++) {
+            try (Client c = server.client()) {
+                // The 100 says the head has been read; the body comes in a read of its own.
+                c.send(heads[i]);
+                assertEquals("HTTP/1.1 100 Continue", c.line());
+                assertEquals("", c.line());
+                c.send(bodies[i]);
+                Response r = c.read();
+                assertEquals(200, r.status(), heads[i]);
+                assertEquals("hello\n", r.text());
+                assertTrue(c.closedByServer());
+            }
+        }
+    }
+
     // ---- timeouts
 
     @Test

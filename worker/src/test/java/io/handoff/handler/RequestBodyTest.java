@@ -78,4 +78,29 @@ class RequestBodyTest {
         assertEquals(200, decode("0000000000000000000001\r\nx\r\n0\r\n\r\n", 0, 3)[0], "leading zeros are free");
         assertEquals(413, decode("1000000000000000\r\n", 0, 3)[0]);
     }
+
+    /** The limit is on the chunk line without its CRLF, whatever the line ends with. */
+    @Test
+    void aChunkLineMayHaveExactlyTheLimitBeforeItsCrlf() {
+        String size = "0".repeat(63) + "1";
+        String ext = "1;" + "e".repeat(62);
+        for (int step : new int[] {1, 5, 200}) {
+            assertEquals(200, decode(size + "\r\nx\r\n0\r\n\r\n", 0, step)[0], "64 bytes of size, step " + step);
+            assertEquals(200, decode(ext + "\r\nx\r\n0\r\n\r\n", 0, step)[0], "64 bytes with an extension");
+            assertEquals(200, decode("1" + " ".repeat(63) + "\r\nx\r\n0\r\n\r\n", 0, step)[0], "64 with BWS");
+            assertEquals(400, decode("0" + size + "\r\nx\r\n0\r\n\r\n", 0, step)[0]);
+            assertEquals(400, decode(ext + "e\r\nx\r\n0\r\n\r\n", 0, step)[0]);
+        }
+    }
+
+    /** Trailer lines are discarded, but only after passing as field lines, as header lines must (RFC 9112 5.1). */
+    @Test
+    void trailerLinesAreFieldLines() {
+        assertEquals(200, decode("0\r\nX-T: v\r\nE:\r\n\r\n", 0, 1)[0]);
+        assertEquals(400, decode("0\r\nX-T : v\r\n\r\n", 0, 1)[0], "whitespace before the colon");
+        assertEquals(400, decode("0\r\nno colon\r\n\r\n", 0, 1)[0]);
+        assertEquals(400, decode("0\r\nnocolon\r\n\r\n", 0, 1)[0]);
+        assertEquals(400, decode("0\r\n: v\r\n\r\n", 0, 1)[0], "no name");
+        assertEquals(400, decode("0\r\nX(T): v\r\n\r\n", 0, 1)[0], "not a token");
+    }
 }
