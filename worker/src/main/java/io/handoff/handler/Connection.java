@@ -164,25 +164,35 @@ public final class Connection implements Closeable {
     }
 
     /**
-     * For the watcher: shuts the input when the waiting read is past its deadline.
+     * For the watcher: shuts the input when the waiting read is past its deadline, the whole socket when the waiting
+     * write is.
      *
      * @return the next deadline to wake up for (watcher clock), or 0 for none
      */
     long expireIfDue(long now) {
-        long wd = writeDeadline;
-        if (wd > 0) {
-            if (wd > now) return wd;
-            if (WRITE_DEADLINE.compareAndSet(this, wd, EXPIRED)) {
-                try {
-                    // Both ways: the writer wakes with an error, and there is no answering a client that reads nothing.
-                    channel.shutdownOutput();
-                    channel.shutdownInput();
-                } catch (IOException | RuntimeException e) {
-                    // Closed or reset meanwhile: the write has returned or is about to.
-                }
+        long write = expireWriteIfDue(now);
+        long read = expireReadIfDue(now);
+        return write == 0 ? read : read == 0 ? write : Math.min(read, write);
+    }
+
+    /** A write (a handler may write on one thread while it reads on another): shuts both ways past its deadline. */
+    private long expireWriteIfDue(long now) {
+        long d = writeDeadline;
+        if (d <= 0) return 0;
+        if (d > now) return d;
+        if (WRITE_DEADLINE.compareAndSet(this, d, EXPIRED)) {
+            try {
+                // Both ways: the writer wakes with an error, and there is no answering a client that reads nothing.
+                channel.shutdownOutput();
+                channel.shutdownInput();
+            } catch (IOException | RuntimeException e) {
+                // Closed or reset meanwhile: the write has returned or is about to.
             }
-            return 0;
         }
+        return 0;
+    }
+
+    private long expireReadIfDue(long now) {
         long d = readDeadline;
         if (d > 0) {
             if (d > now) return d;

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * which the connection turns into a {@link java.net.SocketTimeoutException}. The output stays open, so the handler
  * can still answer (HTTP: 408). Per read that costs a clock read and two field writes; per connection one set entry.
  * A timed read through the socket adaptor's {@code setSoTimeout} would instead schedule and cancel a timer task per
- * read of a virtual thread, and could not express a deadline for a whole request.
+ * read of a virtual thread, and could not express a deadline for a whole request. Writes are watched the same way
+ * ({@code --idle-timeout} without the client taking a byte), and one past its deadline has the whole socket shut.
  *
  * <p>The sleep is never longer than the shortest timeout, so a deadline armed while this thread sleeps (at least
  * that far ahead) is never missed.
