@@ -40,12 +40,25 @@ public final class Listener implements Closeable {
         this.inherited = inherited;
     }
 
+    /**
+     * Unsent output a connection may hold before its writes wait: enough to keep a socket busy between two wake-ups
+     * of the writer (Cloudflare's and Google's setting for HTTP servers), little enough that a client which stops
+     * reading cannot have the server produce much for nothing.
+     */
+    public static final int NOTSENT_LOWAT = 16 * 1024;
+
+    /** Options set once on a TCP listener that every accepted connection inherits. */
+    private static void tuneTcp(ServerSocketChannel ch) throws IOException {
+        Sockets.setNoDelay(ch);
+        Sockets.setNotSentLowat(ch, NOTSENT_LOWAT);
+    }
+
     /** Takes over listening sockets the service manager passed (systemd socket activation). */
     public static List<Listener> inherited(int count) throws ListenException {
         try {
             List<Listener> out = new java.util.ArrayList<>();
             for (Sockets.Inherited s : Sockets.inheritedListeners(count)) {
-                if (s.family() != StandardProtocolFamily.UNIX) Sockets.setNoDelay(s.channel());
+                if (s.family() != StandardProtocolFamily.UNIX) tuneTcp(s.channel());
                 out.add(new Listener(new BindAddress("fd:" + s.fd(), null), s.channel(), s.family(), null, true));
             }
             return out;
@@ -79,7 +92,7 @@ public final class Listener implements Closeable {
             ch = ServerSocketChannel.open(family);
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             ch.bind(inet, backlog);
-            Sockets.setNoDelay(ch);
+            tuneTcp(ch);
             return new Listener(bind, ch, family, null, false);
         } catch (BindException e) {
             close(ch);

@@ -15,11 +15,13 @@ import org.junit.jupiter.api.Test;
 class ListenerTest {
 
     @Test
-    void acceptedConnectionsInheritTcpNoDelay() throws Exception {
+    void acceptedConnectionsInheritTcpNoDelayAndNotSentLowat() throws Exception {
         try (Listener l = Listener.bind(BindAddress.parse("127.0.0.1:0"), 16);
                 SocketChannel client = SocketChannel.open(l.channel().getLocalAddress());
                 SocketChannel accepted = l.channel().accept()) {
             assertTrue(accepted.getOption(StandardSocketOptions.TCP_NODELAY), "TCP_NODELAY came with the connection");
+            assertEquals(Listener.NOTSENT_LOWAT, io.handoff.unix.Sockets.notSentLowat(accepted),
+                    "TCP_NOTSENT_LOWAT came with the connection");
         }
     }
 

@@ -18,6 +18,7 @@ final class Native {
     static final int IPPROTO_TCP = 6;
     static final int TCP_NODELAY = 1;
     static final int TCP_DEFER_ACCEPT = 9;
+    static final int TCP_NOTSENT_LOWAT = 25;
     static final int MSG_PEEK = 0x02;
     static final int MSG_CTRUNC = 0x08;
     static final int MSG_DONTWAIT = 0x40;

@@ -362,6 +362,31 @@ public final class Sockets {
     }
 
     /**
+     * TCP_NOTSENT_LOWAT on a listener, which Linux copies into every accepted connection: a write waits (and the
+     * socket polls unwritable) while more than {@code bytes} of output wait to be sent, rather than until the whole
+     * send buffer (autotuned up to 4 MiB) is full. Bytes in flight are not counted, so a fast client's throughput is
+     * unchanged; but a client that stops reading holds back at most this much, and the session stops answering its
+     * pipelined requests there instead of producing megabytes of answers nobody reads.
+     */
+    public static void setNotSentLowat(ServerSocketChannel listener, int bytes) throws NativeException {
+        if (Native.libc().setsockopt(fdVal(listener), Native.IPPROTO_TCP, Native.TCP_NOTSENT_LOWAT,
+                new int[] {bytes}, 4) < 0) {
+            throw new NativeException("setsockopt(TCP_NOTSENT_LOWAT)", Native.libcErrno());
+        }
+    }
+
+    /** A socket's TCP_NOTSENT_LOWAT (-1 when it cannot be read): what {@link #setNotSentLowat} gave it. */
+    public static int notSentLowat(java.nio.channels.NetworkChannel socket) {
+        byte[] val = new byte[4];
+        int[] len = {4};
+        if (Native.libc().getsockopt(fdVal((SelectableChannel) socket), Native.IPPROTO_TCP, Native.TCP_NOTSENT_LOWAT,
+                val, len) < 0) {
+            return -1;
+        }
+        return java.nio.ByteBuffer.wrap(val).order(java.nio.ByteOrder.nativeOrder()).getInt();
+    }
+
+    /**
      * TCP_DEFER_ACCEPT: the kernel hands a connection to accept only once its first data arrived (or, for a client
      * that stays silent, after about {@code seconds}). For protocols where the client speaks first, the server's
      * first read then always finds the request, instead of registering with a poller and waiting for it.
