@@ -84,23 +84,25 @@ final class InProcessModel implements ServingModel {
                 continue;
             }
             gate.accepted();
+            // A client gone before its first byte is closed here, without a thread. (The stop's own wake-up connect
+            // is one of them: the check below must still follow it.)
             if (listener.deferred() && Sockets.closeIfGoneWithoutData(ch)) {
                 goneBeforeRequest.increment();
                 engine.releaseSlot();
                 gate.release();
-                continue;
-            }
-            try {
-                engine.serve(ch);
-            } catch (RuntimeException | OutOfMemoryError e) {
-                // No thread for it (out of memory): the engine closed it. Keep serving the ones we have.
+            } else {
                 try {
-                    gate.acceptFailed(listener.describe(), e);
-                } catch (InterruptedException ie) {
-                    return;
+                    engine.serve(ch);
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    // No thread for it (out of memory): the engine closed it. Keep serving the ones we have.
+                    try {
+                        gate.acceptFailed(listener.describe(), e);
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                } finally {
+                    gate.release(); // the engine counts it as open now
                 }
-            } finally {
-                gate.release(); // the engine counts it as open now
             }
             if (stopping) {
                 takeQueued(listener);
