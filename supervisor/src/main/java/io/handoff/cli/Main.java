@@ -19,9 +19,22 @@ public final class Main implements Runnable {
     }
 
     static int run(String[] args) {
+        restoreIgnoredSignals();
         CommandLine cl = new CommandLine(new Main());
         cl.setParameterExceptionHandler(Main::oneLineError);
         return cl.execute(args);
+    }
+
+    /**
+     * Every command, not only serve: {@code bench} relies on SIGINT running its shutdown hook (which stops the servers
+     * it started), and {@code nohup} or a script's {@code cmd &} would have taken that away.
+     */
+    private static void restoreIgnoredSignals() {
+        try {
+            io.handoff.unix.Signals.restoreIgnored();
+        } catch (RuntimeException | LinkageError e) {
+            // No native access here: the signals stay as the environment set them.
+        }
     }
 
     /** One line: what is wrong and where to look; never a usage dump. */

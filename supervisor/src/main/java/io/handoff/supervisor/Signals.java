@@ -6,13 +6,12 @@ import java.util.concurrent.BlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.handoff.unix.Processes;
-import sun.misc.Signal;
-
 /**
  * Signal handlers that do nothing but enqueue: the loop decides what a signal means (TERM graceful stop, INT fast
  * stop, HUP reload, TTIN/TTOU one worker more/less, USR1 reopen logs). QUIT stays the JVM's: it prints a thread
- * dump, and the only way to take it over (-Xrs) would also take away TERM, INT and HUP.
+ * dump, and the only way to take it over (-Xrs) would also take away TERM, INT and HUP. Each handler is installed
+ * even when the signal was ignored at start ({@code nohup}, a script's background job): see
+ * {@link io.handoff.unix.Signals}.
  */
 final class Signals {
     private static final Logger log = LoggerFactory.getLogger(Signals.class);
@@ -27,7 +26,7 @@ final class Signals {
     static void install(BlockingQueue<Event> events) {
         for (String name : HANDLED) {
             try {
-                Signal.handle(new Signal(name), sig -> events.add(new Event.Signal(name)));
+                io.handoff.unix.Signals.handle(name, () -> events.add(new Event.Signal(name)));
             } catch (IllegalArgumentException e) {
                 log.warn("cannot handle SIG{} here ({}); it keeps its default action", name, e.getMessage());
             }
@@ -35,7 +34,4 @@ final class Signals {
     }
 
     static String name(int signo) { return NAMES.getOrDefault(signo, "SIG" + signo); }
-
-    /** Asks a worker JVM for a thread dump (it prints one to its stdout, which is our log). */
-    static void threadDump(long pid) { Processes.signal(pid, Processes.SIGQUIT); }
 }

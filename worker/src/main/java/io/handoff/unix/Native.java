@@ -30,6 +30,10 @@ final class Native {
     static final int POLLHUP = 0x10;
     static final int POLLRDHUP = 0x2000;
     static final int RLIMIT_NOFILE = 7;
+    static final long SIG_DFL = 0;
+    static final long SIG_IGN = 1;
+    /** sizeof(struct sigaction) is 152 on x86_64 and aarch64 glibc; room to spare. */
+    static final int SIGACTION_BYTES = 256;
 
     /** The libc calls handoff makes. */
     public interface LibC {
@@ -88,6 +92,17 @@ final class Native {
 
         @SaveError
         long recv(int sockfd, @jnr.ffi.annotations.Out byte[] buf, long len, int flags);
+
+        /**
+         * With {@code act} null, only reads the disposition into {@code oldact} (struct sigaction, whose first 8 bytes
+         * are the handler on LP64 Linux); never used here to install a handler, which the JVM owns.
+         */
+        @SaveError
+        int sigaction(int signum, byte[] act, @jnr.ffi.annotations.Out byte[] oldact);
+
+        /** Only ever called with {@link #SIG_DFL}, for a signal found ignored. */
+        @SaveError
+        long signal(int signum, long handler);
     }
 
     private static final class Holder {

@@ -33,6 +33,7 @@ import io.handoff.protocol.Message.ReopenLogs;
 import io.handoff.protocol.Message.Stop;
 import io.handoff.protocol.MessageLink;
 import io.handoff.unix.Fd;
+import io.handoff.unix.Signals;
 import io.handoff.unix.Sockets;
 import io.handoff.unix.UnixLink;
 
@@ -71,8 +72,15 @@ public final class WorkerMain {
     }
 
     public static void main(String[] args) {
+        // What the supervisor inherited it passes on (a signal ignored stays ignored across exec): undo it, so that
+        // QUIT (the hung-worker thread dump) and TERM work in a worker of a supervisor started by nohup or cmd &.
+        try {
+            Signals.restoreIgnored();
+        } catch (RuntimeException | LinkageError e) {
+            // no native access: the boot below fails with the reason
+        }
         // Ctrl-C in a terminal reaches the whole process group; the supervisor decides how its workers stop.
-        sun.misc.Signal.handle(new sun.misc.Signal("INT"), sun.misc.SignalHandler.SIG_IGN);
+        Signals.ignore("INT");
         String logFile = System.getProperty("handoff.log.file");
         if (logFile != null) {
             try {
