@@ -122,6 +122,31 @@ final class UserHandlerJar {
 
     private UserHandlerJar() {}
 
+    /**
+     * A handler whose static initialiser does {@code staticInit} (never returns, exits, throws): user code that must
+     * take only the worker that loads it, never the fork supervisor.
+     */
+    static Path badStaticInit(Path dir, String simpleName, String staticInit) throws IOException {
+        String source = """
+                package example;
+
+                import io.handoff.handler.Connection;
+                import io.handoff.handler.Handler;
+
+                public class %s implements Handler {
+                    static {
+                        %s
+                    }
+
+                    @Override
+                    public void handle(Connection c) throws Exception {
+                        c.output().write("should never run\\n".getBytes());
+                    }
+                }
+                """.formatted(simpleName, staticInit);
+        return compile(dir, "example." + simpleName, source, simpleName + ".jar");
+    }
+
     /** The {@link #MISBEHAVING} handler. */
     static Path misbehaving(Path dir) throws IOException {
         return compile(dir, MISBEHAVING, MISBEHAVING_SOURCE, "misbehaving-handler.jar");

@@ -189,10 +189,12 @@ final class ServeCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
         }
-        Handler handlerObject;
+        Handler handlerObject = null;
         try {
-            // Loaded here in every model: a bad --handler fails now, with a clear line, not in N workers.
-            handlerObject = Handlers.load(handler, handlerClasspath, root, config.httpLimits());
+            // A bad --handler fails now, with a clear line, not in N workers. In fork the supervisor only checks it:
+            // user code (a static initialiser that hangs, exits or fills the heap) runs in the workers alone.
+            if (config.model() == Model.fork) Handlers.check(handler, handlerClasspath, root);
+            else handlerObject = Handlers.load(handler, handlerClasspath, root, config.httpLimits());
         } catch (Handlers.HandlerLoadException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

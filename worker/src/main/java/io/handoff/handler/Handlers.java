@@ -55,33 +55,38 @@ public final class Handlers {
         }
     }
 
-    private static Handler loadClass(String className, Path classpath) throws HandlerLoadException {
-        ClassLoader parent = Handlers.class.getClassLoader();
-        ClassLoader loader = parent;
-        if (classpath != null) {
-            if (!Files.exists(classpath)) {
-                throw new HandlerLoadException("--handler-classpath " + classpath + " does not exist");
+    /**
+     * Checks what {@link #load} would make, without running any of its code: a built-in's settings, or that the class
+     * exists, implements {@link Handler} and has a public no-argument constructor. The class is loaded but not
+     * initialised, so no static initialiser runs (the fork supervisor must never run user code).
+     */
+    public static void check(String name, Path classpath, Path root) throws HandlerLoadException {
+        if (BUILT_IN.contains(name)) {
+            if (name.equals("http") && root != null && !Files.isDirectory(root)) {
+                throw new HandlerLoadException("--root " + root + " is not a directory");
             }
-            try {
-                loader = new URLClassLoader("handler", new URL[] {classpath.toUri().toURL()}, parent);
-            } catch (MalformedURLException e) {
-                throw new HandlerLoadException("--handler-classpath " + classpath + ": " + e.getMessage());
-            }
+            return;
         }
-        Class<?> cls;
+        ClassLoader loader = loader(classpath);
         try {
-            cls = Class.forName(className, true, loader);
-        } catch (ClassNotFoundException | LinkageError e) {
-            throw new HandlerLoadException("--handler " + className + ": not a built-in (" + String.join(", ", BUILT_IN)
-                    + ") and no such class" + (classpath == null ? " (give its jar with --handler-classpath)"
-                    : " in " + classpath));
+            handlerClass(name, classpath, loader, false).getConstructor();
+        } catch (NoSuchMethodException e) {
+            throw new HandlerLoadException("--handler " + name + " needs a public no-argument constructor");
+        } finally {
+            if (loader instanceof URLClassLoader u) {
+                try {
+                    u.close(); // the jar stays unopened in this process
+                } catch (IOException ignored) {
+                    // nothing held that matters
+                }
+            }
         }
-        if (!Handler.class.isAssignableFrom(cls)) {
-            throw new HandlerLoadException("--handler " + className + " does not implement " + Handler.class.getName());
-        }
+    }
+
+    private static Handler loadClass(String className, Path classpath) throws HandlerLoadException {
+        Class<?> cls = handlerClass(className, classpath, loader(classpath), true);
         try {
             Constructor<?> ctor = cls.getConstructor();
-            if (!Modifier.isPublic(cls.getModifiers())) throw new NoSuchMethodException();
             return (Handler) ctor.newInstance();
         } catch (NoSuchMethodException e) {
             throw new HandlerLoadException("--handler " + className + " needs a public no-argument constructor");
@@ -90,6 +95,44 @@ public final class Handlers {
         } catch (ReflectiveOperationException e) {
             throw new HandlerLoadException("--handler " + className + ": " + e);
         }
+    }
+
+    private static ClassLoader loader(Path classpath) throws HandlerLoadException {
+        ClassLoader parent = Handlers.class.getClassLoader();
+        if (classpath == null) return parent;
+        if (!Files.exists(classpath)) {
+            throw new HandlerLoadException("--handler-classpath " + classpath + " does not exist");
+        }
+        try {
+            return new URLClassLoader("handler", new URL[] {classpath.toUri().toURL()}, parent);
+        } catch (MalformedURLException e) {
+            throw new HandlerLoadException("--handler-classpath " + classpath + ": " + e.getMessage());
+        }
+    }
+
+    /** The public class that implements Handler; initialised (its static code run) only with {@code initialize}. */
+    private static Class<?> handlerClass(String className, Path classpath, ClassLoader loader, boolean initialize)
+            throws HandlerLoadException {
+        Class<?> cls;
+        try {
+            cls = Class.forName(className, initialize, loader);
+        } catch (ClassNotFoundException | NoClassDefFoundError e) {
+            throw new HandlerLoadException("--handler " + className + ": not a built-in (" + String.join(", ", BUILT_IN)
+                    + ") and no such class" + (classpath == null ? " (give its jar with --handler-classpath)"
+                    : " in " + classpath));
+        } catch (ExceptionInInitializerError e) {
+            throw new HandlerLoadException("--handler " + className + ": its static initialiser failed: "
+                    + e.getCause());
+        } catch (LinkageError e) {
+            throw new HandlerLoadException("--handler " + className + ": cannot be loaded: " + e);
+        }
+        if (!Handler.class.isAssignableFrom(cls)) {
+            throw new HandlerLoadException("--handler " + className + " does not implement " + Handler.class.getName());
+        }
+        if (!Modifier.isPublic(cls.getModifiers())) {
+            throw new HandlerLoadException("--handler " + className + " needs a public no-argument constructor");
+        }
+        return cls;
     }
 
     /** The handler cannot be made; the message says what to fix. */
