@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.handoff.unix.NotifySocket;
 
@@ -19,9 +21,16 @@ import io.handoff.unix.NotifySocket;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SystemdTest extends OneServerTest {
 
-    @Test
-    void notifiesReadyReloadingWatchdogAndStopping() throws Exception {
+    /**
+     * Every model: READY=1 once serving; each reload (SIGHUP and {@code ctl reload} alike) is RELOADING=1 followed by
+     * READY=1 again, which a {@code Type=notify-reload} unit waits for; the in-process models, whose reload is over
+     * at once, used to send no second READY.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"fork", "threads", "virtual", "events"})
+    void notifiesReadyReloadingWatchdogAndStopping(String model) throws Exception {
         Path sock = tmp.resolve("notify.sock");
+        Path control = tmp.resolve("ctl.sock");
         LinkedBlockingQueue<String> got = new LinkedBlockingQueue<>();
         try (NotifySocket.Receiver rx = new NotifySocket.Receiver(sock)) {
             Thread.ofPlatform().daemon().start(() -> {
@@ -31,14 +40,20 @@ class SystemdTest extends OneServerTest {
                     // closed
                 }
             });
+            List<String> args = new java.util.ArrayList<>(List.of("--model", model, "--handler", "hello",
+                    "--bind", "127.0.0.1:0", "--control", control.toString()));
+            if (model.equals("fork")) args.addAll(List.of("--workers", "1"));
             server = ServerProcess.serve(Map.of("NOTIFY_SOCKET", sock.toString(), "WATCHDOG_USEC", "400000"),
-                    "--workers", "1", "--handler", "hello", "--bind", "127.0.0.1:0");
+                    args.toArray(String[]::new));
             String ready = await(got, m -> m.contains("READY=1"));
             assertTrue(ready.contains("MAINPID=" + server.pid()) && ready.contains("STATUS=serving"), ready);
             await(got, m -> m.equals("WATCHDOG=1"));
             server.signal("HUP");
             String reloading = await(got, m -> m.contains("RELOADING=1"));
             assertTrue(reloading.matches("(?s).*MONOTONIC_USEC=\\d+.*"), reloading);
+            assertTrue(await(got, m -> m.contains("READY=1")).contains("reloaded"));
+            assertEquals(Boolean.TRUE, Control.send(control, "reload").get("ok"));
+            await(got, m -> m.contains("RELOADING=1"));
             assertTrue(await(got, m -> m.contains("READY=1")).contains("reloaded"));
             server.signal("TERM");
             await(got, m -> m.contains("STOPPING=1"));

@@ -11,9 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
@@ -29,34 +29,36 @@ import io.handoff.protocol.Message.Ready;
 import io.handoff.protocol.Message.Refused;
 import io.handoff.protocol.Message.Stop;
 import io.handoff.protocol.MessageLink;
-import io.handoff.supervisor.ServeConfig;
 import io.handoff.unix.PeerCredentials;
 import io.handoff.unix.Sockets;
 import io.handoff.unix.UnixLink;
 
 /**
  * The worker processes: spawns them, lets each connect back over a private Unix socket (verified by peer
- * credentials: our uid and the pid we spawned), reads their links, and stops them. State changes are reported to
- * {@link PoolEvents}; the supervisor's loop decides what follows.
+ * credentials: our uid and a pid we spawned that has no link yet), reads their links, signals and kills them. It
+ * changes no worker's state: what it sees goes to {@link PoolEvents}, and the supervisor's loop decides what follows.
  */
-public final class WorkerPool implements AutoCloseable {
+public final class WorkerPool implements Pool {
     private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
 
-    private final ServeConfig config;
+    private final WorkerSpec spec;
     private final PoolEvents events;
-    private final List<WorkerProcess> workers = new CopyOnWriteArrayList<>();
-    private volatile WorkerProcess[] ready = new WorkerProcess[0];
+    /** Every worker process not yet seen to exit. Pool bookkeeping: added by spawn, removed by the exit watcher. */
+    private final Map<WorkerProcess, Process> processes = new ConcurrentHashMap<>();
+    /** Spawned and not yet connected back, by pid: a link is adopted once, for a pid we spawned. */
+    private final Map<Long, WorkerProcess> awaitingLink = new ConcurrentHashMap<>();
     private Path runtimeDir;
     private Path linkPath;
     private ServerSocketChannel linkServer;
     private final int uid = Sockets.geteuid();
 
-    public WorkerPool(ServeConfig config, PoolEvents events) {
-        this.config = config;
+    public WorkerPool(WorkerSpec spec, PoolEvents events) {
+        this.spec = spec;
         this.events = events;
     }
 
     /** Creates the private rendezvous socket (in a fresh 0700 directory) and starts accepting worker links. */
+    @Override
     public void start() throws IOException {
         runtimeDir = Files.createTempDirectory("handoff-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -67,11 +69,11 @@ public final class WorkerPool implements AutoCloseable {
         Thread.ofPlatform().daemon().name("link-accept").start(this::acceptLinks);
     }
 
-    /** Starts a worker JVM; it counts once it connects back and reports ready. */
-    public WorkerProcess spawn(int id, int generation, long maxServed) throws IOException {
-        List<String> cmd = WorkerCommand.build(id, linkPath, config.handler(), config.handlerClasspath(),
-                config.root(), config.logFile(), config.workerConnections());
-        cmd.addAll(WorkerCommand.limits(config.timeouts(), config.httpLimits()));
+    @Override
+    public WorkerProcess spawn(int id, int generation, long maxServed, long nowNanos) throws IOException {
+        List<String> cmd = WorkerCommand.build(id, linkPath, spec.handler(), spec.handlerClasspath(), spec.root(),
+                spec.logFile(), spec.maxConnections());
+        cmd.addAll(WorkerCommand.limits(spec.timeouts(), spec.httpLimits()));
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT)
@@ -83,15 +85,15 @@ public final class WorkerPool implements AutoCloseable {
         // free lists were several MB of a worker's resident memory.
         pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
         Process p = pb.start();
-        WorkerProcess w = new WorkerProcess(id, generation, p, maxServed);
-        workers.add(w);
+        WorkerProcess w = new WorkerProcess(id, generation, p.pid(), nowNanos, maxServed);
+        processes.put(w, p);
+        awaitingLink.put(p.pid(), w);
         log.info("worker spawned worker={} pid={} gen={}", id, p.pid(), generation);
         p.onExit().thenAccept(done -> {
-            w.state(WorkerProcess.State.GONE);
-            refreshReady();
+            processes.remove(w);
+            awaitingLink.remove(done.pid(), w);
             MessageLink link = w.link();
             if (link != null) link.abort(); // its reader closes it
-            workers.remove(w);
             events.workerExited(w, done.exitValue());
         });
         return w;
@@ -114,10 +116,8 @@ public final class WorkerPool implements AutoCloseable {
 
     private void adoptLink(SocketChannel ch) throws IOException {
         PeerCredentials peer = Sockets.peerCredentials(ch);
-        WorkerProcess w = workers.stream()
-                .filter(x -> x.pid() == peer.pid() && x.link() == null && x.state() == WorkerProcess.State.BOOTING)
-                .findFirst().orElse(null);
-        if (peer.uid() != uid || w == null) {
+        WorkerProcess w = peer.uid() == uid ? awaitingLink.remove((long) peer.pid()) : null;
+        if (w == null) {
             log.warn("worker link refused: peer pid={} uid={} is not a worker this supervisor spawned",
                     peer.pid(), peer.uid());
             closeQuietly(ch);
@@ -136,9 +136,7 @@ public final class WorkerPool implements AutoCloseable {
                     switch (m) {
                         case Ready r -> {
                             if (r.pid() != w.pid()) throw new IOException("ready from pid " + r.pid());
-                            w.heartbeatNow();
-                            if (w.state() == WorkerProcess.State.BOOTING) w.state(WorkerProcess.State.READY);
-                            refreshReady();
+                            w.heard(System.nanoTime());
                             events.workerReady(w);
                         }
                         case Accepted a -> w.accepted(a.count(), a.open());
@@ -146,13 +144,12 @@ public final class WorkerPool implements AutoCloseable {
                             w.refused(r.fds().size());
                             events.refused(w, r);
                         }
-                        case Heartbeat h -> w.reported(h.open(), h.served());
+                        case Heartbeat h -> w.reported(h.open(), h.served(), System.nanoTime());
                         case Drained d -> {
-                            w.reported(0, d.served());
+                            w.reported(0, d.served(), System.nanoTime());
                             // Nothing more goes to this worker; it exits when it reads the end of the link.
                             link.closeForSending();
-                            log.info("worker drained {} {} served={}", w, d.graceful() ? "gracefully" : "by force",
-                                    d.served());
+                            events.drained(w, d.graceful(), d.served());
                         }
                         default -> throw new IOException("unexpected message " + m);
                     }
@@ -160,48 +157,42 @@ public final class WorkerPool implements AutoCloseable {
                 messages.clear();
             }
         } catch (IOException e) {
-            if (w.state() != WorkerProcess.State.GONE) log.warn("worker link failed {} error={}", w, e.toString());
+            if (processes.containsKey(w)) log.warn("worker link failed {} error={}", w, e.toString());
         } finally {
             link.close();
-            if (w.state() == WorkerProcess.State.READY) w.state(WorkerProcess.State.DRAINING);
-            refreshReady();
+            events.linkClosed(w);
         }
     }
 
-    /** Synchronized: two link threads recomputing at once must not let the older snapshot win. */
-    private synchronized void refreshReady() {
-        ready = workers.stream().filter(WorkerProcess::isReady)
-                .sorted(Comparator.comparingInt(WorkerProcess::id)).toArray(WorkerProcess[]::new);
-    }
-
-    /** The workers that take connections now; the dispatcher reads this on every batch. */
-    public WorkerProcess[] ready() { return ready; }
-
-    public List<WorkerProcess> workers() { return List.copyOf(workers); }
-
-    /** Tells one worker to stop taking connections and finish its open ones within {@code grace}. */
-    public void drain(WorkerProcess w, Duration grace) {
-        w.draining(System.nanoTime() + grace.toNanos());
-        refreshReady();
+    @Override
+    public void sendStop(WorkerProcess w, Duration grace) {
         MessageLink link = w.link();
         try {
             if (link == null) throw new IOException("no link yet");
             link.send(new Stop(grace.toMillis()));
         } catch (IOException e) {
             log.warn("cannot tell {} to stop ({}); killing it", w, e.toString());
-            w.process().destroyForcibly();
+            kill(w);
         }
     }
 
-    /** Takes a worker out of dispatch at once (it is hung): it gets no more connections and is not waited for. */
-    public void exclude(WorkerProcess w) {
-        w.draining(System.nanoTime());
-        refreshReady();
+    @Override
+    public void kill(WorkerProcess w) {
+        Process p = processes.get(w);
+        if (p != null) p.destroyForcibly();
     }
 
-    /** Sends a message to every worker with a link; a failure is logged, not thrown. */
+    @Override
+    public void threadDump(WorkerProcess w) {
+        if (processes.containsKey(w)) io.handoff.unix.Signals.send(w.pid(), "QUIT");
+    }
+
+    @Override
+    public long rssKb(WorkerProcess w) { return ProcStats.rssKb(w.pid()); }
+
+    @Override
     public void broadcast(Message m) {
-        for (WorkerProcess w : workers) {
+        for (WorkerProcess w : processes.keySet()) {
             MessageLink link = w.link();
             if (link == null) continue;
             try {
@@ -212,37 +203,27 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    /**
-     * Tells every worker to stop (finishing its connections within {@code grace}), waits for them to exit, and kills
-     * what is left. Returns true when all exited by themselves.
-     */
-    public boolean stopAll(Duration grace) {
+    @Override
+    public List<WorkerProcess> awaitExit(List<WorkerProcess> workers, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<WorkerProcess> left = new ArrayList<>();
         for (WorkerProcess w : workers) {
-            if (w.state() != WorkerProcess.State.DRAINING) drain(w, grace);
-        }
-        long deadline = System.nanoTime() + grace.plusSeconds(2).toNanos();
-        boolean graceful = true;
-        for (WorkerProcess w : List.copyOf(workers)) {
-            long left = Math.max(0, deadline - System.nanoTime());
+            Process p = processes.get(w);
+            if (p == null) continue;
             try {
-                if (!w.process().waitFor(left, TimeUnit.NANOSECONDS)) {
-                    log.warn("worker did not stop in time; killing {}", w);
-                    w.process().destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                    graceful = false;
-                }
+                if (!p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) left.add(w);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                w.process().destroyForcibly();
-                graceful = false;
+                left.add(w);
             }
         }
-        return graceful;
+        return left;
     }
 
     @Override
     public void close() {
         closeQuietly(linkServer);
-        for (WorkerProcess w : workers) w.process().destroyForcibly();
+        for (Process p : processes.values()) p.destroyForcibly();
         try {
             if (linkPath != null) Files.deleteIfExists(linkPath);
             if (runtimeDir != null) Files.deleteIfExists(runtimeDir);

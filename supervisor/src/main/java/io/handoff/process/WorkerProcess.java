@@ -7,27 +7,52 @@ import io.handoff.engine.Episode;
 import io.handoff.protocol.MessageLink;
 
 /**
- * The supervisor's view of one worker process: its id and generation, its process, its link once it connected
- * back, and what it reported. Written by its link reader and the supervisor loop, read by the dispatcher.
+ * The supervisor's view of one worker process.
  *
- * <p>Lifecycle: BOOTING (spawned, not ready) → READY (takes connections) → DRAINING (told to stop; finishes what it
- * holds) → GONE (exited). A READY worker may be marked for retirement ({@link #retire(String)}): it keeps serving
- * until its replacement is ready, then the loop drains it.
+ * <p>Ownership: its lifecycle {@link State} belongs to the supervisor loop, which alone changes it (through
+ * {@link #state(State)}); its link is set once by the pool's link acceptor, before the link's reader starts; the
+ * figures it reports (open, served, heartbeats, acknowledgements) are written by its link reader and read by the
+ * loop and the dispatcher; the in-flight count by the dispatcher and the link reader.
  */
 public final class WorkerProcess {
-    public enum State { BOOTING, READY, DRAINING, GONE }
+    /**
+     * Where a worker is in its life. Each state carries what belongs to it (why it retires, when it must be gone),
+     * so no side flag can disagree with it.
+     */
+    public sealed interface State {
+        /** Spawned; not ready yet. */
+        record Booting() implements State {}
+
+        /** Takes connections. */
+        record Ready() implements State {}
+
+        /** Still takes connections, until enough replacements are ready; then the loop drains it. */
+        record Retiring(String reason) implements State {}
+
+        /** Told to stop: takes nothing new, finishes what it holds; its exit is expected. Killed past the deadline. */
+        record Draining(String reason, long deadlineNanos) implements State {}
+
+        /** Hung, or its link broke: takes nothing; killed at {@code killAtNanos}; its exit counts as a death. */
+        record Failing(String reason, long killAtNanos) implements State {}
+
+        /** Exited; the loop forgets it right after. */
+        record Gone(int exitValue) implements State {}
+    }
+
+    private static final State BOOTING = new State.Booting();
+    private static final State READY = new State.Ready();
 
     private final int id;
     private final int generation;
-    private final Process process;
-    private final long startedNanos = System.nanoTime();
+    private final long pid;
+    private final long startedNanos;
     private final long maxServed;
-    private volatile State state = State.BOOTING;
+    /** Written by the loop only; volatile for the dispatcher's and the pool's reads. */
+    private volatile State state = BOOTING;
+    /** When the loop saw it ready; 0 while it never was. Loop only. */
+    private long readyNanos;
     private volatile MessageLink link;
-    private volatile String retireReason;
-    private volatile long lastHeartbeatNanos = System.nanoTime();
-    private volatile long drainDeadlineNanos;
-    private volatile long hungSinceNanos;
+    private volatile long lastHeartbeatNanos;
     /** Connections sent and not yet acknowledged: they exist only in the link's socket buffer. */
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Last acknowledgement or refusal, or the send that found nothing in flight: progress on the handoffs. */
@@ -38,10 +63,16 @@ public final class WorkerProcess {
     private final AtomicLong handedOver = new AtomicLong();
     private final AtomicLong seq = new AtomicLong();
 
-    WorkerProcess(int id, int generation, Process process, long maxServed) {
+    /**
+     * @param startedNanos when it was spawned, on the loop's clock
+     * @param maxServed    connections after which it is recycled (with its jitter), 0 for never
+     */
+    public WorkerProcess(int id, int generation, long pid, long startedNanos, long maxServed) {
         this.id = id;
         this.generation = generation;
-        this.process = process;
+        this.pid = pid;
+        this.startedNanos = startedNanos;
+        this.lastHeartbeatNanos = startedNanos;
         this.maxServed = maxServed;
     }
 
@@ -49,21 +80,31 @@ public final class WorkerProcess {
 
     public int generation() { return generation; }
 
-    public long pid() { return process.pid(); }
+    public long pid() { return pid; }
 
-    public Process process() { return process; }
+    public long startedNanos() { return startedNanos; }
 
     public State state() { return state; }
 
-    void state(State s) { state = s; }
+    /** The loop's door to the lifecycle; nothing else calls it. */
+    public void state(State next, long nowNanos) {
+        if (next instanceof State.Ready && readyNanos == 0) readyNanos = nowNanos;
+        state = next;
+    }
+
+    /** Whether it ever reported ready: a worker that dies before that failed to start. */
+    public boolean wasEverReady() { return readyNanos != 0; }
+
+    public long readyNanos() { return readyNanos; }
 
     public MessageLink link() { return link; }
 
     void link(MessageLink l) { link = l; }
 
-    public boolean isReady() { return state == State.READY; }
+    /** Takes connections now: ready, or retiring but not yet replaced. */
+    public boolean isReady() { return state instanceof State.Ready || state instanceof State.Retiring; }
 
-    public long ageMillis() { return (System.nanoTime() - startedNanos) / 1_000_000; }
+    public boolean isRetiring() { return state instanceof State.Retiring; }
 
     public long nextSeq() { return seq.incrementAndGet(); }
 
@@ -103,15 +144,15 @@ public final class WorkerProcess {
         inFlight.addAndGet(-count);
     }
 
+    /** Found stalled by {@link #isStalled} and not yet seen to catch up. */
+    public boolean wasStalled() { return stalled.isOn(); }
+
     /**
      * Not taking what it is sent: handoffs unacknowledged for {@code ackMillis} (a worker acknowledges within
      * milliseconds, as soon as it has adopted the fds), or no heartbeat for {@code heartbeatMillis}. Such a worker is
      * stopped (SIGSTOP), stuck, or starved; connections sent to it would wait until it resumes or is killed as hung,
      * so the dispatcher sends it nothing meanwhile. Logged once per episode.
      */
-    /** Found stalled by {@link #isStalled} and not yet seen to catch up. */
-    public boolean wasStalled() { return stalled.isOn(); }
-
     public boolean isStalled(long ackMillis, long heartbeatMillis) {
         long unacked = inFlight.get() > 0 ? (System.nanoTime() - handoffProgressNanos) / 1_000_000 : 0;
         long silent = millisSinceHeartbeat();
@@ -124,14 +165,17 @@ public final class WorkerProcess {
         return false;
     }
 
-    void reported(int open, long served) {
+    /** A heartbeat (or the drain report) arrived at {@code nowNanos}: what the worker holds and has served. */
+    public void reported(int open, long served, long nowNanos) {
         this.open = open;
         this.served = served;
-        lastHeartbeatNanos = System.nanoTime();
-        hungSinceNanos = 0;
+        lastHeartbeatNanos = nowNanos;
     }
 
-    void heartbeatNow() { lastHeartbeatNanos = System.nanoTime(); }
+    /** Proof of life without figures (its Ready message). */
+    public void heard(long nowNanos) { lastHeartbeatNanos = nowNanos; }
+
+    public long lastHeartbeatNanos() { return lastHeartbeatNanos; }
 
     public long millisSinceHeartbeat() { return (System.nanoTime() - lastHeartbeatNanos) / 1_000_000; }
 
@@ -146,30 +190,6 @@ public final class WorkerProcess {
     /** The connection count after which this worker is recycled (with its jitter), or 0 for never. */
     public long maxServed() { return maxServed; }
 
-    /** Marks the worker to be replaced; it keeps serving until a replacement is ready. First reason wins. */
-    public void retire(String reason) {
-        if (retireReason == null) retireReason = reason;
-    }
-
-    public boolean isRetiring() { return retireReason != null; }
-
-    public String retireReason() { return retireReason; }
-
-    public void draining(long deadlineNanos) {
-        drainDeadlineNanos = deadlineNanos;
-        state = State.DRAINING;
-    }
-
-    public long drainDeadlineNanos() { return drainDeadlineNanos; }
-
-    /** It was told to stop (retired, reloaded, hung): its exit is expected, not a crash. */
-    public boolean wasDrained() { return drainDeadlineNanos != 0; }
-
-    /** When the loop first found it hung (0: not hung). */
-    public long hungSinceNanos() { return hungSinceNanos; }
-
-    public void hungSince(long nanos) { hungSinceNanos = nanos; }
-
     @Override
-    public String toString() { return "worker=" + id + " pid=" + pid() + " gen=" + generation; }
+    public String toString() { return "worker=" + id + " pid=" + pid + " gen=" + generation; }
 }

@@ -10,13 +10,22 @@ import io.handoff.process.WorkerProcess;
 sealed interface Event {
     record Signal(String name) implements Event {}
 
-    record WorkerReady(WorkerProcess worker) implements Event {}
-
-    record WorkerExited(WorkerProcess worker, int exitValue) implements Event {}
-
     /** Something the supervisor cannot serve without broke: stop with a failure status. */
     record Fatal(String message) implements Event {}
 
     /** A control command; the loop runs it and completes {@code answer}. */
     record Command(List<String> words, CompletableFuture<Map<String, Object>> answer) implements Event {}
+
+    /** What a worker process did, as its link reader or exit watcher saw it; only the fork model has these. */
+    sealed interface WorkerEvent extends Event {
+        WorkerProcess worker();
+    }
+
+    record WorkerReady(WorkerProcess worker) implements WorkerEvent {}
+
+    record WorkerExited(WorkerProcess worker, int exitValue) implements WorkerEvent {}
+
+    record WorkerLinkClosed(WorkerProcess worker) implements WorkerEvent {}
+
+    record WorkerDrained(WorkerProcess worker, boolean graceful, long served) implements WorkerEvent {}
 }

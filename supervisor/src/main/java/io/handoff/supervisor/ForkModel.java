@@ -8,6 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,32 +23,54 @@ import io.handoff.dispatch.LeastLoaded;
 import io.handoff.dispatch.RoundRobin;
 import io.handoff.dispatch.SharedListeners;
 import io.handoff.listen.Listener;
+import io.handoff.process.Pool;
 import io.handoff.process.PoolEvents;
-import io.handoff.process.ProcStats;
 import io.handoff.process.WorkerPool;
 import io.handoff.process.WorkerProcess;
 import io.handoff.process.WorkerProcess.State;
+import io.handoff.process.WorkerSpec;
 import io.handoff.protocol.Message.Refused;
 import io.handoff.protocol.Message.ReopenLogs;
 import io.handoff.unix.Fd;
 import io.handoff.worker.WorkerMain;
 
 /**
- * Pre-spawned worker JVMs, fed connections by the {@link Distribution} {@code --dispatch} picked, kept at the target count by one rule applied on every tick:
- * {@link #reconcileWorkerCount()}. Reload, scaling, recycling and crash recovery only change the target or mark
- * workers for retirement; reconcile then spawns replacements and drains retired workers once enough replacements
- * are ready, so connections always have a ready worker to go to.
+ * Pre-spawned worker JVMs, fed connections by the {@link Distribution} {@code --dispatch} picked. This class is the
+ * lifecycle, and it runs on the supervisor loop only: it is the one writer of every worker's {@link State} and of
+ * the worker list. The pool's threads report through {@link PoolEvents}, which only enqueue.
+ *
+ * <p>One rule keeps the count, applied after every event and tick: {@link #reconcileWorkerCount()}. Reload, scaling,
+ * recycling and crash recovery only change the target or retire workers; reconcile then spawns replacements and
+ * drains retired workers once enough replacements are ready, so connections always have a ready worker to go to.
+ * Workers that die before they are ready, or within {@link #YOUNG} of starting, are respawned with a growing delay;
+ * after {@link #MAX_FAILED_STARTS} in a row the supervisor gives up rather than respawn forever.
  */
-final class ForkModel implements ServingModel, PoolEvents {
+final class ForkModel implements ServingModel {
     private static final Logger log = LoggerFactory.getLogger(ForkModel.class);
-    private static final Duration YOUNG = Duration.ofSeconds(2);
-    private static final int MAX_QUICK_DEATHS = 10;
-    private static final long HUNG_KILL_AFTER_NANOS = Duration.ofSeconds(1).toNanos();
+    static final Duration YOUNG = Duration.ofSeconds(2);
+    static final int MAX_FAILED_STARTS = 5;
+    static final Duration HUNG_KILL_AFTER = Duration.ofSeconds(1);
+    /** A worker whose link broke exits by itself at once; this is how long it gets before it is killed. */
+    static final Duration LINK_LOST_KILL_AFTER = Duration.ofSeconds(5);
+    /** Past its drain deadline, how long a draining worker gets before it is killed. */
+    static final Duration DRAIN_KILL_AFTER = Duration.ofSeconds(5);
+
+    /** How the distribution is made once the pool runs; the real one opens the listeners' selector. */
+    interface DistributionFactory {
+        Distribution create(Supplier<WorkerProcess[]> ready, Supplier<List<WorkerProcess>> all, Runnable onFailure)
+                throws IOException;
+    }
 
     private final ServeConfig config;
-    private final List<Listener> listeners;
     private final BlockingQueue<Event> events;
-    private final WorkerPool pool;
+    private final LongSupplier clock;
+    private final Pool pool;
+    private final DistributionFactory distributions;
+    /** Every worker not yet reaped, in spawn order. Loop only. */
+    private final List<WorkerProcess> workers = new ArrayList<>();
+    /** What the dispatcher reads: published by the loop after every change of state. */
+    private volatile WorkerProcess[] readyView = new WorkerProcess[0];
+    private volatile List<WorkerProcess> allView = List.of();
     /** Set in start(), before any worker exists; read by link readers (refused connections). */
     private volatile Distribution distribution;
     private int target;
@@ -53,35 +78,36 @@ final class ForkModel implements ServingModel, PoolEvents {
     private int nextId = 1;
     private boolean ready;
     private boolean reloading;
-    private volatile boolean stopping;
-    private int quickDeaths;
+    private boolean stopping;
+    /** Workers in a row that died before ready or young; reset once a later one has served for {@link #YOUNG}. */
+    private int failedStarts;
+    private long lastFailureNanos;
     private long spawnNotBeforeNanos;
 
-    ForkModel(ServeConfig config, List<Listener> listeners, BlockingQueue<Event> events) {
+    ForkModel(ServeConfig config, BlockingQueue<Event> events, LongSupplier clock,
+            Function<PoolEvents, Pool> poolFactory, DistributionFactory distributions) {
         this.config = config;
-        this.listeners = listeners;
         this.events = events;
-        this.pool = new WorkerPool(config, this);
+        this.clock = clock;
+        this.pool = poolFactory.apply(new QueuedEvents());
+        this.distributions = distributions;
         this.target = config.workers();
     }
 
-    @Override
-    public void start() throws StartupException {
-        try {
-            pool.start();
+    /** The real thing: worker JVMs and the distribution {@code --dispatch} names. */
+    static ForkModel create(ServeConfig config, List<Listener> listeners, BlockingQueue<Event> events) {
+        WorkerSpec spec = new WorkerSpec(config.handler(), config.handlerClasspath(), config.root(), config.logFile(),
+                config.workerConnections(), config.timeouts(), config.httpLimits());
+        DistributionFactory distributions = (ready, all, onFailure) -> {
             Dispatcher.Limits limits = Dispatcher.Limits.of(config.maxConnections(), config.workerConnections(),
                     supervisorFdLimit());
-            distribution = switch (config.dispatch()) {
-                case HANDOFF -> new Dispatcher(listeners, pool::ready, pool::workers, new LeastLoaded(), limits,
-                        this::dispatcherFailed);
-                case ROUND_ROBIN -> new Dispatcher(listeners, pool::ready, pool::workers, new RoundRobin(), limits,
-                        this::dispatcherFailed);
+            return switch (config.dispatch()) {
+                case HANDOFF -> new Dispatcher(listeners, ready, all, new LeastLoaded(), limits, onFailure);
+                case ROUND_ROBIN -> new Dispatcher(listeners, ready, all, new RoundRobin(), limits, onFailure);
                 case SHARED -> new SharedListeners(listeners);
             };
-        } catch (IOException e) {
-            throw new StartupException("cannot start workers: " + e.getMessage(), 1);
-        }
-        reconcileWorkerCount();
+        };
+        return new ForkModel(config, events, System::nanoTime, pe -> new WorkerPool(spec, pe), distributions);
     }
 
     private static long supervisorFdLimit() {
@@ -93,73 +119,142 @@ final class ForkModel implements ServingModel, PoolEvents {
     }
 
     @Override
+    public void start() throws StartupException {
+        try {
+            pool.start();
+            distribution = distributions.create(() -> readyView, () -> allView,
+                    () -> events.add(new Event.Fatal("the dispatcher failed (see the error above)")));
+        } catch (IOException e) {
+            throw new StartupException("cannot start workers: " + e.getMessage(), 1);
+        }
+        reconcileWorkerCount();
+    }
+
+    @Override
     public boolean isReady() { return ready; }
 
     @Override
     public boolean isReloading() { return reloading; }
 
     @Override
-    public void onEvent(Event event) throws StartupException {
+    public void onEvent(Event.WorkerEvent event) throws StartupException {
+        WorkerProcess w = event.worker();
         switch (event) {
-            case Event.WorkerReady r -> announceReady(r.worker());
-            case Event.WorkerExited x -> reapExited(x.worker(), x.exitValue());
-            default -> { }
+            case Event.WorkerReady r -> announceReady(w);
+            case Event.WorkerExited x -> reapExited(w, x.exitValue());
+            case Event.WorkerLinkClosed c -> linkClosed(w);
+            case Event.WorkerDrained d -> log.info("worker drained {} {} served={}", w,
+                    d.graceful() ? "gracefully" : "by force", d.served());
         }
         reconcileWorkerCount();
     }
 
     @Override
     public void tick() throws StartupException {
-        long now = System.nanoTime();
-        for (WorkerProcess w : pool.workers()) {
-            killBootTimedOut(w);
+        long now = clock.getAsLong();
+        for (WorkerProcess w : List.copyOf(workers)) {
+            killBootTimedOut(w, now);
             killHung(w, now);
             recycleIfDue(w);
-            if (w.state() == State.DRAINING && now - w.drainDeadlineNanos() > Duration.ofSeconds(5).toNanos()) {
-                log.warn("worker did not finish draining in time; killing {}", w);
-                w.process().destroyForcibly();
-            }
+            killOverdue(w, now);
         }
+        forgiveFailedStarts(now);
         reconcileWorkerCount();
     }
 
+    private void setState(WorkerProcess w, State next) {
+        w.state(next, clock.getAsLong());
+        publish();
+    }
+
+    /** The dispatcher's views: ready workers in id order, and every worker (their connections count). */
+    private void publish() {
+        readyView = workers.stream().filter(WorkerProcess::isReady).sorted(Comparator.comparingInt(WorkerProcess::id))
+                .toArray(WorkerProcess[]::new);
+        allView = List.copyOf(workers);
+    }
+
     private void announceReady(WorkerProcess w) {
-        log.info("worker ready {} boot={}ms", w, w.ageMillis());
+        if (!(w.state() instanceof State.Booting)) return; // killed meanwhile (boot timeout, retired): not ours to use
+        setState(w, new State.Ready());
+        log.info("worker ready {} boot={}ms", w, ageMillis(w));
         distribution.add(w);
-        if (!ready && pool.ready().length >= target) {
+        if (!ready && readyView.length >= target) {
             ready = true;
             distribution.start();
         }
     }
 
+    private void linkClosed(WorkerProcess w) {
+        switch (w.state()) {
+            case State.Booting b -> fail(w, "link closed before ready", LINK_LOST_KILL_AFTER);
+            case State.Ready r -> fail(w, "link closed", LINK_LOST_KILL_AFTER);
+            case State.Retiring r -> fail(w, "link closed", LINK_LOST_KILL_AFTER);
+            case State.Draining d -> { } // it drained, or was told to: the link ends as it exits
+            case State.Failing f -> { }
+            case State.Gone g -> { }
+        }
+    }
+
+    /** Takes the worker out of service at once; it is killed after {@code grace} if it has not exited by then. */
+    private void fail(WorkerProcess w, String reason, Duration grace) {
+        setState(w, new State.Failing(reason, clock.getAsLong() + grace.toNanos()));
+    }
+
     private void reapExited(WorkerProcess w, int exitValue) throws StartupException {
+        State last = w.state();
+        workers.remove(w);
+        w.state(new State.Gone(exitValue), clock.getAsLong());
+        publish();
         String how = describeExit(exitValue);
-        if (stopping || w.wasDrained()) {
+        if (stopping || last instanceof State.Draining) {
             log.info("worker exited {} {}", w, how);
             return;
         }
-        log.warn("worker died {} {} age={}ms in_flight_lost={}", w, how, w.ageMillis(), w.inFlight());
+        String cause = last instanceof State.Failing f ? " cause=" + f.reason() : "";
+        log.warn("worker died {} {} age={}ms in_flight_lost={}{}", w, how, ageMillis(w), w.inFlight(), cause);
         if (exitValue == WorkerMain.EXIT_BOOT_ERROR) {
             throw new StartupException("worker " + w.id() + " cannot boot (exit " + exitValue
                     + "); its log above says why. Not respawning.", 1);
         }
-        if (w.ageMillis() < YOUNG.toMillis() || w.state() == State.BOOTING) {
-            if (++quickDeaths >= MAX_QUICK_DEATHS) {
-                throw new StartupException(quickDeaths + " workers in a row died within " + YOUNG.toSeconds()
-                        + "s of starting or before ready; giving up", 1);
+        if (!w.wasEverReady() || ageMillis(w) < YOUNG.toMillis()) failedStart(w);
+    }
+
+    /** Respawn later and later; give up once too many in a row never got going. */
+    private void failedStart(WorkerProcess w) throws StartupException {
+        failedStarts++;
+        lastFailureNanos = clock.getAsLong();
+        String what = w.wasEverReady() ? "died within " + YOUNG.toSeconds() + "s of starting" : "died before ready";
+        if (failedStarts >= MAX_FAILED_STARTS) {
+            throw new StartupException(failedStarts + " workers in a row failed to start (the last " + what
+                    + "; see its log above); giving up", 1);
+        }
+        long delayMillis = backoffMillis(failedStarts);
+        log.warn("worker {} {}; next spawn in {}ms (failed starts in a row: {} of {})", w.id(), what, delayMillis,
+                failedStarts, MAX_FAILED_STARTS);
+        spawnNotBeforeNanos = clock.getAsLong() + Duration.ofMillis(delayMillis).toNanos();
+    }
+
+    /** 200 ms after the first failure, doubling, at most 5 s. */
+    static long backoffMillis(int failures) { return Math.min(5000, 100L << Math.min(failures, 6)); }
+
+    /** A worker spawned after the last failure has served for {@link #YOUNG}: whatever failed has passed. */
+    private void forgiveFailedStarts(long now) {
+        if (failedStarts == 0) return;
+        for (WorkerProcess w : workers) {
+            if (w.isReady() && w.startedNanos() > lastFailureNanos && now - w.readyNanos() >= YOUNG.toNanos()) {
+                log.info("workers start again ({} ready for {}s); failed starts forgotten", w, YOUNG.toSeconds());
+                failedStarts = 0;
+                return;
             }
-            long delay = Math.min(5000, 100L << Math.min(quickDeaths, 6));
-            log.warn("worker {} died young; next spawn in {}ms", w.id(), delay);
-            spawnNotBeforeNanos = System.nanoTime() + Duration.ofMillis(delay).toNanos();
-        } else {
-            quickDeaths = 0;
         }
     }
 
-    private void killBootTimedOut(WorkerProcess w) {
-        if (w.state() == State.BOOTING && w.ageMillis() > config.bootTimeout().toMillis() && w.process().isAlive()) {
+    private void killBootTimedOut(WorkerProcess w, long now) {
+        if (w.state() instanceof State.Booting && now - w.startedNanos() > config.bootTimeout().toNanos()) {
             log.error("worker not ready within --boot-timeout {}s; killing {}", config.bootTimeout().toSeconds(), w);
-            w.process().destroyForcibly();
+            fail(w, "boot timeout", Duration.ZERO);
+            pool.kill(w);
         }
     }
 
@@ -169,62 +264,100 @@ final class ForkModel implements ServingModel, PoolEvents {
      * later. Its replacement comes from reconcile.
      */
     private void killHung(WorkerProcess w, long now) {
-        if (w.state() != State.READY && w.state() != State.DRAINING) return;
-        if (w.millisSinceHeartbeat() <= config.timeout().toMillis()) return;
-        if (w.hungSinceNanos() == 0) {
-            w.hungSince(now);
-            log.error("worker hung {} no heartbeat for {}ms (--timeout {}s); thread dump follows, then kill", w,
-                    w.millisSinceHeartbeat(), config.timeout().toSeconds());
-            Signals.threadDump(w.pid());
-            pool.exclude(w);
-            distribution.remove(w);
-        } else if (now - w.hungSinceNanos() > HUNG_KILL_AFTER_NANOS && w.process().isAlive()) {
-            w.process().destroyForcibly();
+        boolean serving = w.isReady() || w.state() instanceof State.Draining;
+        if (!serving || now - w.lastHeartbeatNanos() <= config.timeout().toNanos()) return;
+        log.error("worker hung {} no heartbeat for {}ms (--timeout {}s); thread dump follows, then kill", w,
+                (now - w.lastHeartbeatNanos()) / 1_000_000, config.timeout().toSeconds());
+        fail(w, "hung", HUNG_KILL_AFTER);
+        pool.threadDump(w);
+        distribution.remove(w);
+    }
+
+    /** Failing past its kill time, or draining past its deadline and the grace after it. */
+    private void killOverdue(WorkerProcess w, long now) {
+        switch (w.state()) {
+            case State.Failing f -> {
+                if (now >= f.killAtNanos()) pool.kill(w);
+            }
+            case State.Draining d -> {
+                if (now - d.deadlineNanos() > DRAIN_KILL_AFTER.toNanos()) {
+                    log.warn("worker did not finish draining in time; killing {}", w);
+                    pool.kill(w);
+                    setState(w, new State.Failing("drain overdue", now));
+                }
+            }
+            case State.Booting b -> { }
+            case State.Ready r -> { }
+            case State.Retiring r -> { }
+            case State.Gone g -> { }
         }
     }
 
     private void recycleIfDue(WorkerProcess w) {
-        if (w.state() != State.READY || w.isRetiring()) return;
+        if (!(w.state() instanceof State.Ready)) return;
+        String reason = null;
         if (w.maxServed() > 0 && w.served() >= w.maxServed()) {
-            w.retire("max-requests " + w.maxServed());
+            reason = "max-requests " + w.maxServed();
         } else if (config.maxWorkerMemoryMb() > 0) {
-            long rssMb = ProcStats.rssKb(w.pid()) / 1024;
-            if (rssMb > config.maxWorkerMemoryMb()) w.retire("max-worker-memory rss=" + rssMb + "MB");
+            long rssMb = pool.rssKb(w) / 1024;
+            if (rssMb > config.maxWorkerMemoryMb()) reason = "max-worker-memory rss=" + rssMb + "MB";
         }
-        if (w.isRetiring()) log.info("recycling {} reason={}", w, w.retireReason());
+        if (reason != null) {
+            log.info("recycling {} reason={}", w, reason);
+            retire(w, reason);
+        }
+    }
+
+    /** Replaces {@code w}: one that never served is stopped at once, a ready one once its replacement is ready. */
+    private void retire(WorkerProcess w, String reason) {
+        switch (w.state()) {
+            case State.Booting b -> {
+                setState(w, new State.Draining(reason, clock.getAsLong()));
+                pool.kill(w); // never served anything: nothing to drain
+            }
+            case State.Ready r -> setState(w, new State.Retiring(reason));
+            case State.Retiring r -> { } // the first reason stands
+            case State.Draining d -> { }
+            case State.Failing f -> { }
+            case State.Gone g -> { }
+        }
     }
 
     /**
-     * The one rule: keep {@code target} workers that are not retiring; drain retiring workers only once at least
-     * {@code target} others are ready to take their connections.
+     * The one rule: keep {@code target} workers that are booting or ready and not retiring; drain retiring workers
+     * only once at least {@code target} others are ready to take their connections.
      */
     private void reconcileWorkerCount() throws StartupException {
         if (stopping) return;
-        List<WorkerProcess> all = pool.workers();
         List<WorkerProcess> active = new ArrayList<>();
-        for (WorkerProcess w : all) {
-            if ((w.state() == State.BOOTING || w.state() == State.READY) && !w.isRetiring()) active.add(w);
+        int failingBeforeReady = 0;
+        for (WorkerProcess w : workers) {
+            if (w.state() instanceof State.Booting || w.state() instanceof State.Ready) active.add(w);
+            // Killed before it was ever ready: its slot waits for its exit, which decides the backoff.
+            if (w.state() instanceof State.Failing && !w.wasEverReady()) failingBeforeReady++;
         }
         // Too many (scale down): retire the oldest first, as the longest-lived are likeliest to have grown.
         active.sort(Comparator.comparingInt(WorkerProcess::id));
-        while (active.size() > target) active.remove(0).retire("scale down to " + target);
-        while (active.size() < target && System.nanoTime() >= spawnNotBeforeNanos) {
+        while (active.size() > target) retire(active.remove(0), "scale down to " + target);
+        while (active.size() + failingBeforeReady < target && clock.getAsLong() >= spawnNotBeforeNanos) {
             active.add(spawnWorker());
         }
-        long readyActive = active.stream().filter(WorkerProcess::isReady).count();
-        for (WorkerProcess w : all) {
-            if (!w.isRetiring()) continue;
-            if (w.state() == State.BOOTING) {
-                w.process().destroyForcibly(); // never served anything: nothing to drain
-            } else if (w.state() == State.READY && readyActive >= target) {
-                log.info("draining {} reason={}", w, w.retireReason());
-                pool.drain(w, config.gracefulTimeout());
+        long readyActive = active.stream().filter(w -> w.state() instanceof State.Ready).count();
+        if (readyActive >= target) {
+            for (WorkerProcess w : List.copyOf(workers)) {
+                if (w.state() instanceof State.Retiring r) drain(w, r.reason());
             }
         }
-        if (reloading && all.stream().noneMatch(w -> w.generation() < generation && w.state() != State.GONE)) {
+        if (reloading && workers.stream().noneMatch(w -> w.generation() < generation)) {
             reloading = false;
             log.info("reload complete gen={}", generation);
         }
+    }
+
+    private void drain(WorkerProcess w, String reason) {
+        log.info("draining {} reason={}", w, reason);
+        setState(w, new State.Draining(reason, clock.getAsLong() + config.gracefulTimeout().toNanos()));
+        pool.sendStop(w, config.gracefulTimeout());
     }
 
     private WorkerProcess spawnWorker() throws StartupException {
@@ -234,7 +367,10 @@ final class ForkModel implements ServingModel, PoolEvents {
                     ? ThreadLocalRandom.current().nextLong(config.maxRequestsJitter() + 1) : 0);
         }
         try {
-            return pool.spawn(nextId++, generation, max);
+            WorkerProcess w = pool.spawn(nextId++, generation, max, clock.getAsLong());
+            workers.add(w);
+            publish();
+            return w;
         } catch (IOException e) {
             throw new StartupException("cannot spawn a worker: " + e.getMessage(), 1);
         }
@@ -245,9 +381,7 @@ final class ForkModel implements ServingModel, PoolEvents {
         if (stopping) throw new CommandException("stopping");
         generation++;
         reloading = true;
-        for (WorkerProcess w : pool.workers()) {
-            if (w.state() == State.BOOTING || w.state() == State.READY) w.retire("reload to gen " + generation);
-        }
+        for (WorkerProcess w : List.copyOf(workers)) retire(w, "reload to gen " + generation);
         log.info("reload started gen={} workers={}", generation, target);
         try {
             reconcileWorkerCount();
@@ -257,10 +391,10 @@ final class ForkModel implements ServingModel, PoolEvents {
     }
 
     @Override
-    public void scale(int workers) throws CommandException {
-        if (workers < 1 || workers > 1024) throw new CommandException("workers must be between 1 and 1024");
-        log.info("scale workers {} -> {}", target, workers);
-        target = workers;
+    public void scale(int n) throws CommandException {
+        if (n < 1 || n > 1024) throw new CommandException("workers must be between 1 and 1024");
+        log.info("scale workers {} -> {}", target, n);
+        target = n;
         try {
             reconcileWorkerCount();
         } catch (StartupException e) {
@@ -271,16 +405,27 @@ final class ForkModel implements ServingModel, PoolEvents {
     @Override
     public int targetWorkers() { return target; }
 
+    private long ageMillis(WorkerProcess w) { return (clock.getAsLong() - w.startedNanos()) / 1_000_000; }
+
+    static String describe(State s) {
+        return switch (s) {
+            case State.Booting b -> "booting";
+            case State.Ready r -> "ready";
+            case State.Retiring r -> "ready (retiring: " + r.reason() + ")";
+            case State.Draining d -> "draining (" + d.reason() + ")";
+            case State.Failing f -> "failing (" + f.reason() + ")";
+            case State.Gone g -> "gone";
+        };
+    }
+
     @Override
     public List<Map<String, Object>> workerStatus() {
         List<Map<String, Object>> out = new ArrayList<>();
-        for (WorkerProcess w : pool.workers()) {
+        for (WorkerProcess w : workers) {
             out.add(Json.object("id", w.id(), "pid", w.pid(), "generation", w.generation(),
-                    "state", w.state().name().toLowerCase() + (w.isRetiring() && w.state() == State.READY
-                            ? " (retiring)" : ""),
-                    "age_seconds", w.ageMillis() / 1000, "served", w.served(), "open", w.open(),
-                    "rss_mb", Math.max(0, ProcStats.rssKb(w.pid()) / 1024),
-                    "last_heartbeat_ms", w.millisSinceHeartbeat()));
+                    "state", describe(w.state()), "age_seconds", ageMillis(w) / 1000, "served", w.served(),
+                    "open", w.open(), "rss_mb", Math.max(0, pool.rssKb(w) / 1024),
+                    "last_heartbeat_ms", (clock.getAsLong() - w.lastHeartbeatNanos()) / 1_000_000));
         }
         return out;
     }
@@ -289,7 +434,7 @@ final class ForkModel implements ServingModel, PoolEvents {
     public Map<String, Object> counters() {
         long served = 0;
         int open = 0;
-        for (WorkerProcess w : pool.workers()) {
+        for (WorkerProcess w : workers) {
             served += w.served();
             open += w.open();
         }
@@ -312,32 +457,70 @@ final class ForkModel implements ServingModel, PoolEvents {
         return "status=" + exitValue;
     }
 
+    /**
+     * Stops taking connections, tells every worker to finish within {@code grace}, waits for them (the loop ends
+     * here, so exit events are not waited for: the processes are), and kills what is left. True when every worker
+     * exited by itself.
+     */
     @Override
     public boolean stop(Duration grace) {
         stopping = true;
         if (distribution != null) distribution.stop(Duration.ofSeconds(1));
-        else listeners.forEach(Listener::close);
-        boolean graceful = pool.stopAll(grace);
+        long deadline = clock.getAsLong() + grace.toNanos();
+        for (WorkerProcess w : List.copyOf(workers)) {
+            switch (w.state()) {
+                case State.Booting b -> {
+                    setState(w, new State.Draining("stop", deadline));
+                    pool.kill(w);
+                }
+                case State.Ready r -> stopWorker(w, deadline, grace);
+                case State.Retiring r -> stopWorker(w, deadline, grace);
+                case State.Draining d -> { } // already finishing within its own grace
+                case State.Failing f -> pool.kill(w);
+                case State.Gone g -> { }
+            }
+        }
+        List<WorkerProcess> left = pool.awaitExit(List.copyOf(workers), grace.plusSeconds(2));
+        for (WorkerProcess w : left) {
+            log.warn("worker did not stop in time; killing {}", w);
+            pool.kill(w);
+        }
+        pool.awaitExit(left, Duration.ofSeconds(5));
         pool.close();
-        return graceful;
+        return left.isEmpty();
     }
 
-    private void dispatcherFailed() { events.add(new Event.Fatal("the dispatcher failed (see the error above)")); }
-
-    // PoolEvents: called on pool threads; only enqueue or hand data to the dispatcher.
-
-    @Override
-    public void workerReady(WorkerProcess worker) { events.add(new Event.WorkerReady(worker)); }
-
-    @Override
-    public void workerExited(WorkerProcess worker, int exitValue) {
-        events.add(new Event.WorkerExited(worker, exitValue));
+    private void stopWorker(WorkerProcess w, long deadline, Duration grace) {
+        setState(w, new State.Draining("stop", deadline));
+        pool.sendStop(w, grace);
     }
 
-    @Override
-    public void refused(WorkerProcess worker, Refused refused) {
+    /** Connections a worker gave back go to another worker; on a pool thread, as they carry fds, not state. */
+    private void reroute(Refused refused) {
         Distribution d = distribution;
         if (d != null) d.reroute(refused);
         else refused.fds().forEach(Fd::close);
+    }
+
+    /** Called on pool threads: only enqueue (or hand fds to the distribution). */
+    private final class QueuedEvents implements PoolEvents {
+        @Override
+        public void workerReady(WorkerProcess worker) { events.add(new Event.WorkerReady(worker)); }
+
+        @Override
+        public void workerExited(WorkerProcess worker, int exitValue) {
+            events.add(new Event.WorkerExited(worker, exitValue));
+        }
+
+        @Override
+        public void linkClosed(WorkerProcess worker) { events.add(new Event.WorkerLinkClosed(worker)); }
+
+        @Override
+        public void drained(WorkerProcess worker, boolean graceful, long served) {
+            events.add(new Event.WorkerDrained(worker, graceful, served));
+        }
+
+        @Override
+        public void refused(WorkerProcess worker, Refused refused) { reroute(refused); }
     }
 }

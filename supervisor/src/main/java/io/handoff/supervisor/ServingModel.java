@@ -15,7 +15,7 @@ interface ServingModel {
     boolean isReady();
 
     /** Worker lifecycle events; in-process models have none. */
-    default void onEvent(Event event) throws StartupException {}
+    default void onEvent(Event.WorkerEvent event) throws StartupException {}
 
     /** Runs a few times a second on the loop: health checks, recycling, keeping the worker count. */
     default void tick() throws StartupException {}
@@ -23,7 +23,10 @@ interface ServingModel {
     /** Replaces the workers (or reloads the handler) without dropping a connection. */
     void reload() throws CommandException;
 
-    /** True while a reload started by {@link #reload()} has not finished. */
+    /**
+     * True while a reload started by {@link #reload()} has not finished. A model whose reload is done when
+     * {@code reload()} returns (the in-process ones) answers false.
+     */
     default boolean isReloading() { return false; }
 
     /** Sets the number of workers. */

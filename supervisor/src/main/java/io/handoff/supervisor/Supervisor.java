@@ -51,6 +51,8 @@ public final class Supervisor {
     /** Answers written by the control socket; a stop by command waits for its own before tearing down. */
     private final java.util.concurrent.Semaphore replies = new java.util.concurrent.Semaphore(0);
     private String stopReason;
+    /** systemd was told RELOADING=1 and waits for READY=1. */
+    private boolean reloadNotified;
     private boolean pidfileWritten;
 
     public Supervisor(ServeConfig config, List<Listener> listeners, Handler handler, SystemdNotifier systemd) {
@@ -83,7 +85,7 @@ public final class Supervisor {
     private void registerCommands() {
         commands.add("status", "status", "model, listeners, uptime and every worker", args -> status())
                 .add("reload", "reload", "replace every worker (new ones ready first), or reload the handler", args -> {
-                    model.reload();
+                    beginReload();
                     return Json.object("message", "reload started");
                 })
                 .add("scale", "scale N", "set the number of workers", args -> {
@@ -162,16 +164,16 @@ public final class Supervisor {
     public int run() {
         Signals.install(events);
         model = switch (config.model()) {
-            case fork -> new ForkModel(config, listeners, events);
+            case fork -> ForkModel.create(config, listeners, events);
             case threads -> new InProcessModel(config, listeners,
                     new ThreadPoolEngine(handler, config.threads(), config.timeouts()));
             case virtual -> new InProcessModel(config, listeners, new VirtualThreadEngine(handler, config.timeouts()));
             case events -> new InProcessModel(config, listeners,
                     new EventLoopEngine(handler, config.eventLoops(), config.timeouts()));
         };
-        long bootDeadline = System.nanoTime() + config.bootTimeout().multipliedBy(3).toNanos();
+        // No deadline of its own for the first start: each worker has --boot-timeout, and the fork model gives up
+        // after a bounded number of failed starts.
         boolean announced = false;
-        boolean reloading = false;
         try {
             model.start();
             while (true) {
@@ -179,12 +181,10 @@ public final class Supervisor {
                     announce();
                     announced = true;
                 }
-                if (!announced && System.nanoTime() > bootDeadline) {
-                    throw new ServingModel.StartupException("workers not ready within "
-                            + config.bootTimeout().multipliedBy(3).toSeconds() + "s", EXIT_FAILURE);
+                if (reloadNotified && !model.isReloading()) {
+                    reloadNotified = false;
+                    systemd.ready("serving (reloaded)");
                 }
-                if (reloading && !model.isReloading()) systemd.ready("serving (reloaded)");
-                reloading = model.isReloading();
                 Event event = events.poll(TICK_MILLIS, TimeUnit.MILLISECONDS);
                 if (event != null) handle(event);
                 if (stopRequested != null) {
@@ -198,10 +198,12 @@ public final class Supervisor {
             log.error("{}", e.getMessage());
             systemd.status("failed: " + e.getMessage());
             model.stop(Duration.ZERO);
+            closeListeners();
             closeControl();
             return e.status();
         } catch (InterruptedException e) {
             model.stop(Duration.ZERO);
+            closeListeners();
             closeControl();
             return EXIT_FAILURE;
         }
@@ -216,7 +218,7 @@ public final class Supervisor {
                 c.answer().complete(commands.execute(c.words()));
                 if (stopRequested != null) awaitReply();
             }
-            default -> model.onEvent(event);
+            case Event.WorkerEvent w -> model.onEvent(w);
         }
     }
 
@@ -245,9 +247,20 @@ public final class Supervisor {
         }
     }
 
+    /**
+     * SIGHUP and {@code ctl reload} alike. systemd hears RELOADING=1 now and READY=1 once the model's reload is over
+     * (for the in-process models, on the next turn of the loop); a reload refused still ends with READY=1, or a
+     * {@code Type=notify-reload} unit would wait for it forever.
+     */
     private void beginReload() throws CommandException {
         systemd.reloading();
-        model.reload();
+        try {
+            model.reload();
+            reloadNotified = true;
+        } catch (CommandException e) {
+            systemd.ready("serving (reload refused: " + e.getMessage() + ")");
+            throw e;
+        }
     }
 
     private void requestStop(Duration grace, String reason) {
@@ -278,6 +291,9 @@ public final class Supervisor {
                 (System.nanoTime() - t0) / 1_000_000);
         closeControl();
     }
+
+    /** Models close the listeners as they stop; this covers a model that failed before it had them. */
+    private void closeListeners() { listeners.forEach(Listener::close); }
 
     private void closeControl() {
         if (control != null) control.close();

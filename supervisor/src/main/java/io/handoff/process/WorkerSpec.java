@@ -1,0 +1,14 @@
+package io.handoff.process;
+
+import java.nio.file.Path;
+
+import io.handoff.handler.HttpLimits;
+import io.handoff.handler.Timeouts;
+
+/**
+ * What every worker of a pool is started with: its handler, where that comes from, and its limits.
+ *
+ * @param maxConnections connections one worker holds at once ({@code --worker-connections})
+ */
+public record WorkerSpec(String handler, Path handlerClasspath, Path root, Path logFile, int maxConnections,
+        Timeouts timeouts, HttpLimits httpLimits) {}
