@@ -26,6 +26,9 @@ class SharedDispatchTest extends ModelContractTest {
     @Override
     List<String> modelArgs() { return List.of("--model", "fork", "--workers", "2", "--dispatch", "shared"); }
 
+    @Override
+    int acceptingProcesses() { return 2; }
+
     private Path control() { return tmp.resolve("ctl.sock"); }
 
     @Test
