@@ -5,7 +5,7 @@ package io.handoff.dispatch;
  * holds long connections, shows it in its load and gets fewer new ones. Ties go round-robin (the scan starts one
  * further each time), so workers with equal loads share the work.
  */
-public final class LeastLoaded implements Balancer {
+public final class LeastLoaded implements WorkerPicker {
     private long rotation;
 
     @Override

@@ -28,7 +28,7 @@ import io.handoff.unix.Sockets;
  * worker, which owns its copies and closes them when it stops accepting. The supervisor's own listeners stay open, so
  * the sockets and their backlog outlive any worker: a replacement simply starts accepting where its predecessor left.
  */
-public final class SharedListeners implements Distribution {
+public final class SharedListeners implements DispatchMode {
     private static final Logger log = LoggerFactory.getLogger(SharedListeners.class);
 
     private final List<Listener> listeners;

@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 import io.handoff.control.CommandRegistry.CommandException;
 import io.handoff.control.Json;
-import io.handoff.dispatch.Dispatcher;
-import io.handoff.dispatch.Distribution;
+import io.handoff.dispatch.DispatchMode;
+import io.handoff.dispatch.HandoffLoop;
 import io.handoff.dispatch.LeastLoaded;
 import io.handoff.dispatch.RoundRobin;
 import io.handoff.dispatch.SharedListeners;
@@ -31,7 +31,7 @@ import io.handoff.unix.Fd;
 import io.handoff.worker.WorkerMain;
 
 /**
- * Pre-spawned worker JVMs, fed connections by the {@link Distribution} {@code --dispatch} picked, kept at the target count by one rule applied on every tick:
+ * Pre-spawned worker JVMs, fed connections by the {@link DispatchMode} {@code --dispatch} picked, kept at the target count by one rule applied on every tick:
  * {@link #reconcileWorkerCount()}. Reload, scaling, recycling and crash recovery only change the target or mark
  * workers for retirement; reconcile then spawns replacements and drains retired workers once enough replacements
  * are ready, so connections always have a ready worker to go to.
@@ -47,7 +47,7 @@ final class ForkModel implements ServingModel, PoolEvents {
     private final BlockingQueue<Event> events;
     private final WorkerPool pool;
     /** Set in start(), before any worker exists; read by link readers (refused connections). */
-    private volatile Distribution distribution;
+    private volatile DispatchMode distribution;
     private int target;
     private int generation = 1;
     private int nextId = 1;
@@ -69,12 +69,12 @@ final class ForkModel implements ServingModel, PoolEvents {
     public void start() throws StartupException {
         try {
             pool.start();
-            Dispatcher.Limits limits = Dispatcher.Limits.of(config.maxConnections(), config.workerConnections(),
+            HandoffLoop.Limits limits = HandoffLoop.Limits.of(config.maxConnections(), config.workerConnections(),
                     supervisorFdLimit());
             distribution = switch (config.dispatch()) {
-                case HANDOFF -> new Dispatcher(listeners, pool::ready, pool::workers, new LeastLoaded(), limits,
+                case HANDOFF -> new HandoffLoop(listeners, pool::ready, pool::workers, new LeastLoaded(), limits,
                         this::dispatcherFailed);
-                case ROUND_ROBIN -> new Dispatcher(listeners, pool::ready, pool::workers, new RoundRobin(), limits,
+                case ROUND_ROBIN -> new HandoffLoop(listeners, pool::ready, pool::workers, new RoundRobin(), limits,
                         this::dispatcherFailed);
                 case SHARED -> new SharedListeners(listeners);
             };
@@ -295,7 +295,7 @@ final class ForkModel implements ServingModel, PoolEvents {
         }
         Map<String, Object> out = Json.object("open", open, "served_by_current_workers", served,
                 "max_connections", config.maxConnections(), "worker_connections", config.workerConnections());
-        Distribution d = distribution;
+        DispatchMode d = distribution;
         if (d != null) out.putAll(d.counters());
         return out;
     }
@@ -336,7 +336,7 @@ final class ForkModel implements ServingModel, PoolEvents {
 
     @Override
     public void refused(WorkerProcess worker, Refused refused) {
-        Distribution d = distribution;
+        DispatchMode d = distribution;
         if (d != null) d.reroute(refused);
         else refused.fds().forEach(Fd::close);
     }

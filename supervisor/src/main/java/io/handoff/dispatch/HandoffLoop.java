@@ -27,7 +27,7 @@ import io.handoff.unix.UnixLink;
 /**
  * The fork model's accept-and-send loop ({@code --dispatch handoff} and {@code round-robin}), on one thread. It
  * drains every pending connection from the listeners as raw fds, gives each to the ready worker its
- * {@link Balancer} picks, and sends them in batches (one sendmsg per worker carries up
+ * {@link WorkerPicker} picks, and sends them in batches (one sendmsg per worker carries up
  * to 253 fds), closing its own copy as soon as a send succeeds: from then on a connection exists only in a worker.
  *
  * <p>Accounting: an accepted fd is always in exactly one place: the pending queue here, a link's socket buffer
@@ -39,8 +39,8 @@ import io.handoff.unix.UnixLink;
  * the kernel's listen backlog holds the rest. An accept that fails (EMFILE at the fd limit, ENFILE, ENOBUFS) pauses
  * accepting for a moment instead of spinning on a listener that stays readable. Both are logged once per episode.
  */
-public final class Dispatcher implements Distribution {
-    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+public final class HandoffLoop implements DispatchMode {
+    private static final Logger log = LoggerFactory.getLogger(HandoffLoop.class);
     private static final int MAX_PENDING = 4 * UnixLink.MAX_FDS;
     private static final long RETRY_MILLIS = 2;
     /** How often a paused dispatcher looks again: workers report finished connections within 10 ms. */
@@ -56,7 +56,7 @@ public final class Dispatcher implements Distribution {
     private final Supplier<WorkerProcess[]> readyWorkers;
     private final Supplier<List<WorkerProcess>> allWorkers;
     private final Limits limits;
-    private final Balancer balancer;
+    private final WorkerPicker picker;
     /** Told when the loop dies: the supervisor must stop rather than keep clients waiting in the backlog. */
     private final Runnable onFailure;
     private final Selector selector;
@@ -98,15 +98,15 @@ public final class Dispatcher implements Distribution {
      * @param readyWorkers the workers that take connections now, in a stable order
      * @param allWorkers   every worker, draining ones included: their connections count against max-connections
      */
-    public Dispatcher(List<Listener> listeners, Supplier<WorkerProcess[]> readyWorkers,
-            Supplier<List<WorkerProcess>> allWorkers, Balancer balancer, Limits limits, Runnable onFailure)
+    public HandoffLoop(List<Listener> listeners, Supplier<WorkerProcess[]> readyWorkers,
+            Supplier<List<WorkerProcess>> allWorkers, WorkerPicker picker, Limits limits, Runnable onFailure)
             throws IOException {
         this.onFailure = onFailure;
         this.listeners = listeners;
         this.readyWorkers = readyWorkers;
         this.allWorkers = allWorkers;
         this.limits = limits;
-        this.balancer = balancer;
+        this.picker = picker;
         this.selector = Selector.open();
         for (Listener l : listeners) {
             l.channel().configureBlocking(false);
@@ -270,7 +270,7 @@ public final class Dispatcher implements Distribution {
     }
 
     /**
-     * Assigns each pending connection to the ready worker the balancer picks (given each one's load: open + in
+     * Assigns each pending connection to the ready worker the picker picks (given each one's load: open + in
      * flight, counting what this round already assigned), then sends one batch per worker.
      */
     private void dispatchPending() {
@@ -279,7 +279,7 @@ public final class Dispatcher implements Distribution {
         int n = workers.length;
         int[] load = new int[n];
         for (int i = 0; i < n; i++) {
-            // A stalled worker counts as full: the balancer never picks it.
+            // A stalled worker counts as full: the picker never picks it.
             boolean stalled = workers[i].isStalled(STALL_ACK_MILLIS, STALL_HEARTBEAT_MILLIS);
             load[i] = stalled ? Math.max(workers[i].load(), limits.workerConnections()) : workers[i].load();
         }
@@ -287,7 +287,7 @@ public final class Dispatcher implements Distribution {
         List<Pending>[] batches = new List[n];
         int take = Math.min(pending.size(), n * UnixLink.MAX_FDS);
         for (int k = 0; k < take; k++) {
-            int best = balancer.pick(load, limits.workerConnections());
+            int best = picker.pick(load, limits.workerConnections());
             if (best < 0) break; // every worker is full: the rest wait here for a slot
             load[best]++;
             if (batches[best] == null) batches[best] = new ArrayList<>();

@@ -7,12 +7,12 @@ import io.handoff.protocol.Message.Refused;
 
 /**
  * How the fork model's connections reach its workers, chosen by {@code --dispatch}: the supervisor accepts and hands
- * each connection to a worker it picks ({@link Dispatcher}), or every worker accepts on the listening sockets
+ * each connection to a worker it picks ({@link HandoffLoop}), or every worker accepts on the listening sockets
  * themselves ({@link SharedListeners}). Node.js's cluster has the same two, {@code round_robin_handle.js} and
  * {@code shared_handle.js}, behind the same add / remove shape. The fork model calls these on the supervisor loop,
  * except {@link #reroute}, which comes from a worker's link reader.
  */
-public interface Distribution {
+public interface DispatchMode {
     /** Enough workers are ready: start serving connections. */
     void start();
 
