@@ -14,7 +14,10 @@ interface HandoffTarget {
     /** Connections sent to it and not yet acknowledged. */
     int inFlight();
 
-    /** Not taking what it is sent: nothing acknowledged for {@code ackMillis}, or silent for {@code heartbeatMillis}. */
+    /**
+     * Not taking what it is sent: nothing acknowledged for {@code ackMillis}, or no heartbeat for
+     * {@code heartbeatMillis}.
+     */
     boolean isStalled(long ackMillis, long heartbeatMillis);
 
     /** Found stalled by {@link #isStalled} and not yet seen to catch up. */
