@@ -113,14 +113,6 @@ public final class HandoffLoop implements DispatchMode {
         thread = Thread.ofPlatform().name("dispatch").start(this::run);
     }
 
-    /** Nothing to do: every batch reads the pool's ready workers afresh. */
-    @Override
-    public void add(WorkerProcess worker) {}
-
-    /** Nothing to do: the pool no longer lists it as ready, so no batch goes to it. */
-    @Override
-    public void remove(WorkerProcess worker) {}
-
     /** Connections a worker gave back: they go to another worker. Takes ownership of the fds. */
     @Override
     public void reroute(Refused r) {

@@ -49,12 +49,12 @@ public final class SharedListeners implements DispatchMode {
         }
     }
 
-    /** Nothing to start: each worker starts accepting when {@link #add} gives it the sockets. */
+    /** Nothing to start: each worker starts accepting when {@link #share} gives it the sockets. */
     @Override
     public void start() {}
 
-    @Override
-    public void add(WorkerProcess worker) {
+    /** {@code worker} reported ready: sends it the listening sockets, on which it starts accepting. */
+    public void share(WorkerProcess worker) {
         MessageLink link = worker.link();
         if (stopped || !worker.isReady() || link == null) return;
         try {
@@ -69,9 +69,9 @@ public final class SharedListeners implements DispatchMode {
     /**
      * A hung worker's acceptor threads are platform threads and may still accept connections its stuck handlers will
      * never serve: telling it to stop (with no grace) makes its link reader close its copies before it is killed.
+     * (Workers told to drain stop accepting by themselves.)
      */
-    @Override
-    public void remove(WorkerProcess worker) {
+    public void withdraw(WorkerProcess worker) {
         MessageLink link = worker.link();
         if (link == null) return;
         try {

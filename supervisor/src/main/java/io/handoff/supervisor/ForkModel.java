@@ -125,7 +125,7 @@ final class ForkModel implements ServingModel, PoolEvents {
 
     private void announceReady(WorkerProcess w) {
         log.info("worker ready {} boot={}ms", w, w.ageMillis());
-        distribution.add(w);
+        if (distribution instanceof SharedListeners shared) shared.share(w);
         if (!ready && pool.ready().length >= target) {
             ready = true;
             distribution.start();
@@ -177,7 +177,7 @@ final class ForkModel implements ServingModel, PoolEvents {
                     w.millisSinceHeartbeat(), config.timeout().toSeconds());
             Signals.threadDump(w.pid());
             pool.exclude(w);
-            distribution.remove(w);
+            if (distribution instanceof SharedListeners shared) shared.withdraw(w);
         } else if (now - w.hungSinceNanos() > HUNG_KILL_AFTER_NANOS && w.process().isAlive()) {
             w.process().destroyForcibly();
         }
