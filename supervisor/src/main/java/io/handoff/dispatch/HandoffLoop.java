@@ -81,9 +81,14 @@ public final class HandoffLoop implements DispatchMode {
      *                          fd until it is sent)
      */
     public record Limits(int maxConnections, int workerConnections, int maxPending) {
-        /** {@code maxPending} fitted to the supervisor's fd limit: at most half of it, at most 4 full batches. */
-        public static Limits of(int maxConnections, int workerConnections, long fdLimit) {
-            long half = Math.max(16, (fdLimit - io.handoff.supervisor.FdBudget.RESERVE) / 2);
+        /**
+         * {@code maxPending} fitted to the supervisor's fds: at most half of those it can spare, at most 4 full
+         * batches.
+         *
+         * @param spareFds the supervisor's fd limit less what it holds besides connections
+         */
+        public static Limits of(int maxConnections, int workerConnections, long spareFds) {
+            long half = Math.max(16, spareFds / 2);
             return new Limits(maxConnections, workerConnections, (int) Math.min(MAX_PENDING, half));
         }
     }

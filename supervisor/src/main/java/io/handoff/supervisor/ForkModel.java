@@ -70,7 +70,7 @@ final class ForkModel implements ServingModel, PoolEvents {
         try {
             pool.start();
             HandoffLoop.Limits limits = HandoffLoop.Limits.of(config.maxConnections(), config.workerConnections(),
-                    supervisorFdLimit());
+                    supervisorFdLimit() - FdBudget.RESERVE);
             distribution = switch (config.dispatch()) {
                 case HANDOFF -> new HandoffLoop(listeners, pool::ready, pool::workers, new LeastLoaded(), limits,
                         this::dispatcherFailed);

@@ -9,6 +9,8 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import io.handoff.unix.UnixLink;
+
 class AdmissionTest {
     private static Admission admission(int maxConnections, int workerConnections, int maxPending) {
         return new Admission(new HandoffLoop.Limits(maxConnections, workerConnections, maxPending));
@@ -62,6 +64,13 @@ class AdmissionTest {
         FakeTarget[] allStalled = {new FakeTarget(0).stalled()};
         assertEquals(0, a.room(allStalled, List.of(allStalled), 0));
         assertEquals(-1, new LeastLoaded().pick(a.loads(allStalled), 10));
+    }
+
+    @Test
+    void thePendingLimitFitsHalfTheSpareFdsWithinFourBatches() {
+        assertEquals(500, HandoffLoop.Limits.of(100, 10, 1000).maxPending());
+        assertEquals(4 * UnixLink.MAX_FDS, HandoffLoop.Limits.of(100, 10, Long.MAX_VALUE).maxPending());
+        assertEquals(16, HandoffLoop.Limits.of(100, 10, 10).maxPending());
     }
 
     @Test
