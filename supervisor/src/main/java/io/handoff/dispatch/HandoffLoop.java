@@ -25,7 +25,7 @@ import io.handoff.unix.Sockets;
 import io.handoff.unix.UnixLink;
 
 /**
- * The fork model's accept-and-send loop ({@code --dispatch handoff} and {@code round-robin}), on one thread. It
+ * The fork model's accept-and-send loop ({@code --dispatch least-loaded} and {@code round-robin}), on one thread. It
  * drains every pending connection from the listeners as raw fds, gives each to the ready worker its
  * {@link WorkerPicker} picks, and sends them in batches ({@link Handover}: one sendmsg per worker carries up to 253
  * fds), closing its own copy as soon as a send succeeds: from then on a connection exists only in a worker.

@@ -1,7 +1,7 @@
 package io.handoff.dispatch;
 
 /**
- * {@code --dispatch handoff} (the default): the worker holding the fewest connections. A worker that is slow, or
+ * {@code --dispatch least-loaded} (the default): the worker holding the fewest connections. A worker that is slow, or
  * holds long connections, shows it in its load and gets fewer new ones. Ties go round-robin (the scan starts one
  * further each time), so workers with equal loads share the work.
  */

@@ -72,7 +72,7 @@ final class ForkModel implements ServingModel, PoolEvents {
             HandoffLoop.Limits limits = HandoffLoop.Limits.of(config.maxConnections(), config.workerConnections(),
                     supervisorFdLimit() - FdBudget.RESERVE);
             distribution = switch (config.dispatch()) {
-                case HANDOFF -> new HandoffLoop(listeners, pool::ready, pool::workers, new LeastLoaded(), limits,
+                case LEAST_LOADED -> new HandoffLoop(listeners, pool::ready, pool::workers, new LeastLoaded(), limits,
                         this::dispatcherFailed);
                 case ROUND_ROBIN -> new HandoffLoop(listeners, pool::ready, pool::workers, new RoundRobin(), limits,
                         this::dispatcherFailed);
