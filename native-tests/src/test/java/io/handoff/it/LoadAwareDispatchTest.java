@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Why the supervisor picks the least loaded worker instead of taking turns: with two workers, one of which has become
  * slow (worker 1 serves one connection at a time, 200 ms each; {@link UserHandlerJar#SLOW_WORKER}), a closed-loop
- * client with {@value #CLIENTS} concurrent connections sees a bounded p99 under {@code --dispatch handoff}, while
+ * client with {@value #CLIENTS} concurrent connections sees a bounded p99 under {@code --dispatch least-loaded}, while
  * under {@code --dispatch round-robin} every other connection queues behind the slow worker: its queue grows until it
  * holds every client, throughput falls to twice the slow worker's 5 per second, and p99 becomes that queue's length
  * times 200 ms. {@code --dispatch shared} does the same: the kernel hands connections to the workers' blocked
@@ -51,7 +51,7 @@ class LoadAwareDispatchTest {
     @Test
     void leastLoadedKeepsP99BoundedWhileRoundRobinAndSharedQueueBehindTheSlowWorker() throws Exception {
         Path jar = UserHandlerJar.slowWorker(tmp);
-        Run leastLoaded = run("handoff", jar);
+        Run leastLoaded = run("least-loaded", jar);
         Run roundRobin = run("round-robin", jar);
         Run shared = run("shared", jar);
         String figure = Run.HEADER + "\n" + leastLoaded + "\n" + roundRobin + "\n" + shared;

@@ -142,7 +142,7 @@ class SharedDispatchTest extends ModelContractTest {
     void dispatchIsAForkModelFlagAndTakesOnlyItsThreeValues() throws Exception {
         ServerProcess.Result bogus = ServerProcess.run(Duration.ofSeconds(60), "serve", "--dispatch", "random");
         assertEquals(2, bogus.status(), bogus.output());
-        assertTrue(bogus.output().contains("not one of handoff, shared, round-robin"), bogus.output());
+        assertTrue(bogus.output().contains("not one of least-loaded, shared, round-robin"), bogus.output());
         ServerProcess.Result virtual = ServerProcess.run(Duration.ofSeconds(60), "serve", "--model", "virtual",
                 "--dispatch", "shared", "--bind", "127.0.0.1:0");
         assertEquals(2, virtual.status(), virtual.output());

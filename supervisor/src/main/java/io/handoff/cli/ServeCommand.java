@@ -52,9 +52,10 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--dispatch", paramLabel = "HOW", converter = DispatchConverter.class,
             completionCandidates = DispatchCandidates.class,
-            description = "How --model fork spreads connections over the workers: handoff (the supervisor accepts and "
-                    + "hands each one to the least loaded worker), shared (every worker accepts on the listening "
-                    + "sockets itself), round-robin (handed over in turn, blind to load). Default: handoff.")
+            description = "How --model fork spreads connections over the workers: least-loaded (the supervisor "
+                    + "accepts and hands each one to the least loaded worker; handoff is an older name for it), "
+                    + "shared (every worker accepts on the listening sockets itself), round-robin (handed over in "
+                    + "turn, blind to load). Default: least-loaded.")
     Dispatch dispatch;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "200",
@@ -279,8 +280,8 @@ final class ServeCommand implements Callable<Integer> {
         require(dispatch == null || model == Model.fork, "--dispatch applies to --model fork only");
         List<BindAddress> b = binds.isEmpty() ? List.of(BindAddress.parse("127.0.0.1:8000")) : List.copyOf(binds);
         planCapacity(n, b.size());
-        return new ServeConfig(model, n, dispatch == null ? Dispatch.HANDOFF : dispatch, threads, loops, b, handler,
-                handlerClasspath, root, backlog,
+        return new ServeConfig(model, n, dispatch == null ? Dispatch.LEAST_LOADED : dispatch, threads, loops, b,
+                handler, handlerClasspath, root, backlog,
                 Duration.ofSeconds(gracefulTimeout), Duration.ofSeconds(bootTimeout), Duration.ofSeconds(timeout),
                 maxRequests, maxRequestsJitter, maxWorkerMemory,
                 Duration.ofSeconds(idleTimeout), Duration.ofSeconds(readTimeout), (int) maxHeaderBytes, maxBodyBytes,
@@ -301,7 +302,7 @@ final class ServeCommand implements Callable<Integer> {
             fdLimit = null; // no native access here: nothing to raise, and nothing to fit to
         }
         int inherited = socketActivationFds();
-        capacity = FdBudget.plan(model, dispatch == null ? Dispatch.HANDOFF : dispatch, workerCount,
+        capacity = FdBudget.plan(model, dispatch == null ? Dispatch.LEAST_LOADED : dispatch, workerCount,
                 inherited > 0 ? inherited : binds, maxConnections, workerConnections,
                 fdLimit == null ? Long.MAX_VALUE : fdLimit.soft());
     }

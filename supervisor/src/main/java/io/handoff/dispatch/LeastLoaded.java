@@ -1,11 +1,11 @@
 package io.handoff.dispatch;
 
 /**
- * {@code --dispatch handoff} (the default): the worker holding the fewest connections. A worker that is slow, or
+ * {@code --dispatch least-loaded} (the default): the worker holding the fewest connections. A worker that is slow, or
  * holds long connections, shows it in its load and gets fewer new ones. Ties go round-robin (the scan starts one
  * further each time), so workers with equal loads share the work.
  */
-public final class LeastLoaded implements Balancer {
+public final class LeastLoaded implements WorkerPicker {
     private long rotation;
 
     @Override

@@ -5,7 +5,7 @@ package io.handoff.dispatch;
  * cluster primary does by default ({@code round_robin_handle.js}). Kept to measure what load-awareness buys: a
  * worker that has become slow still gets every n-th connection, and its queue grows.
  */
-public final class RoundRobin implements Balancer {
+public final class RoundRobin implements WorkerPicker {
     private long rotation;
 
     /** The next worker in turn that has room: a full worker is skipped, not waited for. */

@@ -28,7 +28,7 @@ import io.handoff.unix.Sockets;
  * worker, which owns its copies and closes them when it stops accepting. The supervisor's own listeners stay open, so
  * the sockets and their backlog outlive any worker: a replacement simply starts accepting where its predecessor left.
  */
-public final class SharedListeners implements Distribution {
+public final class SharedListeners implements DispatchMode {
     private static final Logger log = LoggerFactory.getLogger(SharedListeners.class);
 
     private final List<Listener> listeners;
@@ -49,12 +49,12 @@ public final class SharedListeners implements Distribution {
         }
     }
 
-    /** Nothing to start: each worker starts accepting when {@link #add} gives it the sockets. */
+    /** Nothing to start: each worker starts accepting when {@link #share} gives it the sockets. */
     @Override
     public void start() {}
 
-    @Override
-    public void add(WorkerProcess worker) {
+    /** {@code worker} reported ready: sends it the listening sockets, on which it starts accepting. */
+    public void share(WorkerProcess worker) {
         MessageLink link = worker.link();
         if (stopped || !worker.isReady() || link == null) return;
         try {
@@ -69,9 +69,9 @@ public final class SharedListeners implements Distribution {
     /**
      * A hung worker's acceptor threads are platform threads and may still accept connections its stuck handlers will
      * never serve: telling it to stop (with no grace) makes its link reader close its copies before it is killed.
+     * (Workers told to drain stop accepting by themselves.)
      */
-    @Override
-    public void remove(WorkerProcess worker) {
+    public void withdraw(WorkerProcess worker) {
         MessageLink link = worker.link();
         if (link == null) return;
         try {

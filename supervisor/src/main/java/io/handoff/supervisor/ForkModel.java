@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 
 import io.handoff.control.CommandRegistry.CommandException;
 import io.handoff.control.Json;
-import io.handoff.dispatch.Dispatcher;
-import io.handoff.dispatch.Distribution;
+import io.handoff.dispatch.DispatchMode;
+import io.handoff.dispatch.HandoffLoop;
 import io.handoff.dispatch.LeastLoaded;
 import io.handoff.dispatch.RoundRobin;
 import io.handoff.dispatch.SharedListeners;
@@ -35,7 +35,7 @@ import io.handoff.unix.Fd;
 import io.handoff.worker.WorkerMain;
 
 /**
- * Pre-spawned worker JVMs, fed connections by the {@link Distribution} {@code --dispatch} picked. This class is the
+ * Pre-spawned worker JVMs, fed connections by the {@link DispatchMode} {@code --dispatch} picked. This class is the
  * lifecycle, and it runs on the supervisor loop only: it is the one writer of every worker's {@link State} and of
  * the worker list. The pool's threads report through {@link PoolEvents}, which only enqueue.
  *
@@ -56,8 +56,8 @@ final class ForkModel implements ServingModel {
     static final Duration DRAIN_KILL_AFTER = Duration.ofSeconds(5);
 
     /** How the distribution is made once the pool runs; the real one opens the listeners' selector. */
-    interface DistributionFactory {
-        Distribution create(Supplier<WorkerProcess[]> ready, Supplier<List<WorkerProcess>> all, Runnable onFailure)
+    interface DispatchModeFactory {
+        DispatchMode create(Supplier<WorkerProcess[]> ready, Supplier<List<WorkerProcess>> all, Runnable onFailure)
                 throws IOException;
     }
 
@@ -65,14 +65,14 @@ final class ForkModel implements ServingModel {
     private final BlockingQueue<Event> events;
     private final LongSupplier clock;
     private final Pool pool;
-    private final DistributionFactory distributions;
+    private final DispatchModeFactory distributions;
     /** Every worker not yet reaped, in spawn order. Loop only. */
     private final List<WorkerProcess> workers = new ArrayList<>();
     /** What the dispatcher reads: published by the loop after every change of state. */
     private volatile WorkerProcess[] readyView = new WorkerProcess[0];
     private volatile List<WorkerProcess> allView = List.of();
     /** Set in start(), before any worker exists; read by link readers (refused connections). */
-    private volatile Distribution distribution;
+    private volatile DispatchMode distribution;
     private int target;
     private int generation = 1;
     private int nextId = 1;
@@ -85,7 +85,7 @@ final class ForkModel implements ServingModel {
     private long spawnNotBeforeNanos;
 
     ForkModel(ServeConfig config, BlockingQueue<Event> events, LongSupplier clock,
-            Function<PoolEvents, Pool> poolFactory, DistributionFactory distributions) {
+            Function<PoolEvents, Pool> poolFactory, DispatchModeFactory distributions) {
         this.config = config;
         this.events = events;
         this.clock = clock;
@@ -98,12 +98,12 @@ final class ForkModel implements ServingModel {
     static ForkModel create(ServeConfig config, List<Listener> listeners, BlockingQueue<Event> events) {
         WorkerSpec spec = new WorkerSpec(config.handler(), config.handlerClasspath(), config.root(), config.logFile(),
                 config.workerConnections(), config.timeouts(), config.httpLimits());
-        DistributionFactory distributions = (ready, all, onFailure) -> {
-            Dispatcher.Limits limits = Dispatcher.Limits.of(config.maxConnections(), config.workerConnections(),
-                    supervisorFdLimit());
+        DispatchModeFactory distributions = (ready, all, onFailure) -> {
+            HandoffLoop.Limits limits = HandoffLoop.Limits.of(config.maxConnections(), config.workerConnections(),
+                    supervisorFdLimit() - FdBudget.RESERVE);
             return switch (config.dispatch()) {
-                case HANDOFF -> new Dispatcher(listeners, ready, all, new LeastLoaded(), limits, onFailure);
-                case ROUND_ROBIN -> new Dispatcher(listeners, ready, all, new RoundRobin(), limits, onFailure);
+                case LEAST_LOADED -> new HandoffLoop(listeners, ready, all, new LeastLoaded(), limits, onFailure);
+                case ROUND_ROBIN -> new HandoffLoop(listeners, ready, all, new RoundRobin(), limits, onFailure);
                 case SHARED -> new SharedListeners(listeners);
             };
         };
@@ -178,7 +178,8 @@ final class ForkModel implements ServingModel {
         if (!(w.state() instanceof State.Booting)) return; // killed meanwhile (boot timeout, retired): not ours to use
         setState(w, new State.Ready());
         log.info("worker ready {} boot={}ms", w, ageMillis(w));
-        distribution.add(w);
+        // Workers that accept for themselves get the listening sockets now; the handoff loop reads readyView.
+        if (distribution instanceof SharedListeners shared) shared.share(w);
         if (!ready && readyView.length >= target) {
             ready = true;
             distribution.start();
@@ -270,7 +271,8 @@ final class ForkModel implements ServingModel {
                 (now - w.lastHeartbeatNanos()) / 1_000_000, config.timeout().toSeconds());
         fail(w, "hung", HUNG_KILL_AFTER);
         pool.threadDump(w);
-        distribution.remove(w);
+        // Its acceptor threads would go on taking connections its stuck handlers never serve.
+        if (distribution instanceof SharedListeners shared) shared.withdraw(w);
     }
 
     /** Failing past its kill time, or draining past its deadline and the grace after it. */
@@ -440,7 +442,7 @@ final class ForkModel implements ServingModel {
         }
         Map<String, Object> out = Json.object("open", open, "served_by_current_workers", served,
                 "max_connections", config.maxConnections(), "worker_connections", config.workerConnections());
-        Distribution d = distribution;
+        DispatchMode d = distribution;
         if (d != null) out.putAll(d.counters());
         return out;
     }
@@ -497,7 +499,7 @@ final class ForkModel implements ServingModel {
 
     /** Connections a worker gave back go to another worker; on a pool thread, as they carry fds, not state. */
     private void reroute(Refused refused) {
-        Distribution d = distribution;
+        DispatchMode d = distribution;
         if (d != null) d.reroute(refused);
         else refused.fds().forEach(Fd::close);
     }

@@ -42,18 +42,20 @@ public record ServeConfig(
     /** How the fork model's connections reach its workers ({@code --dispatch}). */
     public enum Dispatch {
         /** The supervisor accepts and hands each connection to the least loaded worker. */
-        HANDOFF,
+        LEAST_LOADED,
         /** Every worker accepts on the listening sockets itself. */
         SHARED,
         /** The supervisor accepts and hands connections to the workers in turn, blind to their load. */
         ROUND_ROBIN;
 
-        /** As the flag spells it: handoff, shared, round-robin. */
+        /** As the flag spells it: least-loaded, shared, round-robin. */
         public String flag() { return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'); }
 
+        /** Also takes {@code handoff}, what least-loaded was called first, so existing command lines keep working. */
         public static Dispatch parse(String flag) {
+            if (flag.equals("handoff")) return LEAST_LOADED;
             for (Dispatch d : values()) if (d.flag().equals(flag)) return d;
-            throw new IllegalArgumentException("'" + flag + "' is not one of handoff, shared, round-robin");
+            throw new IllegalArgumentException("'" + flag + "' is not one of least-loaded, shared, round-robin");
         }
     }
 

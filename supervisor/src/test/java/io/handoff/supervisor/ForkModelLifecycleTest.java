@@ -18,7 +18,7 @@ import java.util.function.Supplier;
 
 import org.junit.jupiter.api.Test;
 
-import io.handoff.dispatch.Distribution;
+import io.handoff.dispatch.DispatchMode;
 import io.handoff.listen.BindAddress;
 import io.handoff.process.Pool;
 import io.handoff.process.WorkerProcess;
@@ -36,7 +36,7 @@ import io.handoff.worker.WorkerMain;
 class ForkModelLifecycleTest {
     private long now = 1_000_000_000L;
     private final FakePool pool = new FakePool();
-    private final FakeDistribution distribution = new FakeDistribution();
+    private final FakeDispatchMode distribution = new FakeDispatchMode();
     private ForkModel model;
 
     private ForkModel model(int workers, int bootTimeoutSeconds, long maxRequests, long maxMemoryMb) {
@@ -95,7 +95,6 @@ class ForkModelLifecycleTest {
         assertTrue(model.isReady());
         assertTrue(distribution.started);
         assertEquals(2, distribution.ready().length);
-        assertEquals(List.copyOf(pool.spawned), distribution.added);
     }
 
     @Test
@@ -264,7 +263,6 @@ class ForkModelLifecycleTest {
             model.tick();
         }
         assertTrue(pool.dumped.contains(hung));
-        assertEquals(List.of(hung), distribution.removed);
         assertFalse(List.of(distribution.ready()).contains(hung));
         assertFalse(pool.killed.contains(hung), "a second for the thread dump first");
         assertEquals(3, pool.spawned.size(), "replacement on its way");
@@ -354,15 +352,13 @@ class ForkModelLifecycleTest {
         public void close() { closed = true; }
     }
 
-    private static final class FakeDistribution implements Distribution {
+    private static final class FakeDispatchMode implements DispatchMode {
         Supplier<WorkerProcess[]> ready;
         Supplier<List<WorkerProcess>> all;
-        final List<WorkerProcess> added = new ArrayList<>();
-        final List<WorkerProcess> removed = new ArrayList<>();
         boolean started;
         boolean stopped;
 
-        FakeDistribution wire(Supplier<WorkerProcess[]> ready, Supplier<List<WorkerProcess>> all) {
+        FakeDispatchMode wire(Supplier<WorkerProcess[]> ready, Supplier<List<WorkerProcess>> all) {
             this.ready = ready;
             this.all = all;
             return this;
@@ -374,12 +370,6 @@ class ForkModelLifecycleTest {
 
         @Override
         public void start() { started = true; }
-
-        @Override
-        public void add(WorkerProcess worker) { added.add(worker); }
-
-        @Override
-        public void remove(WorkerProcess worker) { removed.add(worker); }
 
         @Override
         public void reroute(Refused refused) {}

@@ -2,10 +2,10 @@ package io.handoff.dispatch;
 
 /**
  * Which ready worker gets the next connection the supervisor accepted. One class per policy, chosen by
- * {@code --dispatch}; the {@link Dispatcher} asks once per connection and does everything else (batching, sending,
+ * {@code --dispatch}; the {@link HandoffLoop} asks once per connection and does everything else (batching, sending,
  * re-routing what a worker refuses) the same way for all of them.
  */
-public interface Balancer {
+public interface WorkerPicker {
     /**
      * Returns the index of the worker for the next connection, or -1 when every worker is at {@code capacity}.
      *

@@ -7,7 +7,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-class BalancerTest {
+class WorkerPickerTest {
     @Test
     void leastLoadedPicksTheEmptiestAndNeverAFullWorker() {
         LeastLoaded b = new LeastLoaded();
