@@ -124,9 +124,7 @@ class AcceptLoopTest {
     void atStopTakesWhatTheKernelHasQueuedPastTheGate() throws Exception {
         engine.open.set(1);
         Thread t = start(true);
-        connect("1");
-        connect("2");
-        connect("3");
+        for (String first : List.of("1", "2", "3")) connect(first);
         Thread.sleep(200);
         stopping.set(true);
         engine.open.set(0); // the first passes the gate; the stop check after it takes the other two
