@@ -73,21 +73,10 @@ class BenchCommandTest {
         }
     }
 
-    /** Alive and not a zombie. */
-    private static boolean alive(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state != 'Z' && state != 'X';
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
     private static void assertAllDead(Set<Long> pids, Duration within) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
-        while (System.nanoTime() < deadline && pids.stream().anyMatch(BenchCommandTest::alive)) Thread.sleep(50);
-        assertEquals(Set.of(), new TreeSet<>(pids.stream().filter(BenchCommandTest::alive).toList()),
+        while (System.nanoTime() < deadline && pids.stream().anyMatch(Procs::alive)) Thread.sleep(50);
+        assertEquals(Set.of(), new TreeSet<>(pids.stream().filter(Procs::alive).toList()),
                 "processes started by bench still alive");
     }
 
