@@ -46,22 +46,8 @@ class BenchCommandTest {
         }
     }
 
-    /** The CLI's JVM command, as in ServerProcess.javaCommand(): this JDK, this classpath, the launcher's flags. */
-    private static List<String> javaCommand() {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of("-XX:+UseSerialGC", "-Xmx512m", "-XX:-UsePerfData",
-                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.base/java.io=ALL-UNNAMED",
-                "--enable-native-access=ALL-UNNAMED"));
-        if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add("io.handoff.cli.Main");
-        return cmd;
-    }
-
     private static Process start(Path logs, String... args) throws IOException {
-        List<String> cmd = javaCommand();
+        List<String> cmd = ServerProcess.javaCommand();
         cmd.add("bench");
         cmd.addAll(List.of(args));
         Files.createDirectories(logs);
@@ -87,21 +73,10 @@ class BenchCommandTest {
         }
     }
 
-    /** Alive and not a zombie. */
-    private static boolean alive(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state != 'Z' && state != 'X';
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
     private static void assertAllDead(Set<Long> pids, Duration within) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
-        while (System.nanoTime() < deadline && pids.stream().anyMatch(BenchCommandTest::alive)) Thread.sleep(50);
-        assertEquals(Set.of(), new TreeSet<>(pids.stream().filter(BenchCommandTest::alive).toList()),
+        while (System.nanoTime() < deadline && pids.stream().anyMatch(Procs::alive)) Thread.sleep(50);
+        assertEquals(Set.of(), new TreeSet<>(pids.stream().filter(Procs::alive).toList()),
                 "processes started by bench still alive");
     }
 

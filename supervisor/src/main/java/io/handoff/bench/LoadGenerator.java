@@ -13,7 +13,7 @@ import org.HdrHistogram.Histogram;
  */
 final class LoadGenerator {
     private final LoadPlan plan;
-    private final List<EventLoop> loops = new ArrayList<>();
+    private final List<LoadGeneratorLoop> loops = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
 
     private LoadGenerator(LoadPlan plan) {
@@ -27,7 +27,7 @@ final class LoadGenerator {
         for (int i = 0; i < n; i++) {
             // Spread the remainder so no loop has more than one connection above another.
             int share = plan.connections() / n + (i < plan.connections() % n ? 1 : 0);
-            EventLoop loop = new EventLoop(plan, share);
+            LoadGeneratorLoop loop = new LoadGeneratorLoop(plan, share);
             g.loops.add(loop);
             g.threads.add(Thread.ofPlatform().name("bench-load-" + i).daemon().start(loop));
         }
@@ -57,10 +57,10 @@ final class LoadGenerator {
                         + " of the end of the run");
             }
         }
-        Histogram all = new Histogram(1_000, EventLoop.HIGHEST_TRACKABLE_NANOS, 3);
+        Histogram all = new Histogram(1_000, LoadGeneratorLoop.HIGHEST_TRACKABLE_NANOS, 3);
         long requests = 0;
         LoadResult.ErrorCounts errors = new LoadResult.ErrorCounts(0, 0, 0, 0);
-        for (EventLoop loop : loops) {
+        for (LoadGeneratorLoop loop : loops) {
             if (loop.failure() != null) throw new IOException("load generator failed", loop.failure());
             all.add(loop.histogram());
             requests += loop.requests();

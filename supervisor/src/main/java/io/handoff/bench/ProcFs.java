@@ -73,16 +73,7 @@ final class ProcFs {
 
     /** A {@code kB} line such as VmRSS or VmHWM from /proc/PID/status, in kB; 0 when the process is gone. */
     static long statusKb(long pid, String field) {
-        try {
-            for (String line : Files.readAllLines(PROC.resolve(pid + "/status"))) {
-                if (line.startsWith(field + ":")) {
-                    return Long.parseLong(line.substring(field.length() + 1).trim().split("\\s+")[0]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // gone, or not a Linux /proc
-        }
-        return 0;
+        return Math.max(0, io.handoff.process.ProcStats.statusKb(pid, field));
     }
 
     static long sumStatusKb(Collection<Long> pids, String field) {

@@ -15,10 +15,7 @@ public final class SupervisorCommand {
     public static List<String> java() {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of("-XX:+UseSerialGC", "-Xms8m", "-Xmx512m", "-XX:-UsePerfData",
-                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.base/java.io=ALL-UNNAMED",
-                "--enable-native-access=ALL-UNNAMED"));
-        if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
+        cmd.addAll(JvmFlags.of("supervisor"));
         String aot = System.getProperty(WorkerCommand.AOT_PROPERTY);
         if (aot != null) cmd.add("-D" + WorkerCommand.AOT_PROPERTY + "=" + aot);
         cmd.add("-cp");

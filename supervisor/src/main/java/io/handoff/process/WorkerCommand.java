@@ -7,18 +7,10 @@ import java.util.List;
 /** The command line of a worker JVM: the same JDK and classpath as the supervisor, small-footprint flags. */
 public final class WorkerCommand {
     /**
-     * Small-footprint flags: the serial collector and a capped heap keep an idle worker near 70 MB RSS; no perf
-     * data file in /tmp per worker. Extra flags come from HANDOFF_WORKER_OPTS.
+     * Small-footprint flags (jvm-flags/worker.txt: an idle worker near 70 MB RSS). Extra flags come from
+     * HANDOFF_WORKER_OPTS.
      */
-    static final List<String> JVM_FLAGS = List.of(
-            "-XX:+UseSerialGC", "-Xms16m", "-Xmx256m", "-Xss512k",
-            "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m", "-XX:-UsePerfData",
-            // jnr-ffi's bytecode-generated bindings cost ~0.3 s per start; its reflective invoker costs microseconds
-            // per call, and a worker makes one recvmsg per batch of connections.
-            "-Djnr.ffi.asm.enabled=false",
-            "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-            "--add-opens", "java.base/java.io=ALL-UNNAMED",
-            "--enable-native-access=ALL-UNNAMED");
+    static final List<String> JVM_FLAGS = JvmFlags.of("worker");
 
     private WorkerCommand() {}
 
@@ -27,8 +19,6 @@ public final class WorkerCommand {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(JVM_FLAGS);
-        // jnr's native memory access goes through sun.misc.Unsafe; JDK 24+ warns on it unless told otherwise.
-        if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
         String extra = System.getenv("HANDOFF_WORKER_OPTS");
         if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
         String level = System.getProperty("handoff.log.level");

@@ -1,8 +1,5 @@
 package io.handoff.supervisor;
 
-import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,10 +11,10 @@ import org.slf4j.LoggerFactory;
 import io.handoff.control.CommandRegistry.CommandException;
 import io.handoff.control.Json;
 import io.handoff.engine.AcceptGate;
+import io.handoff.engine.AcceptLoop;
 import io.handoff.engine.Engine;
 import io.handoff.handler.Handlers;
 import io.handoff.listen.Listener;
-import io.handoff.unix.Sockets;
 
 /**
  * The threads, virtual and events models: one acceptor thread per listener feeds an engine in this process (the
@@ -33,118 +30,27 @@ final class InProcessModel implements ServingModel {
     private final List<Thread> acceptors = new ArrayList<>();
     /** Shared by every listener's acceptor: --max-connections bounds the process, not each listener. */
     private final AcceptGate gate;
+    private final AcceptLoop acceptLoop;
     private volatile boolean stopping;
-    /** Connections closed at accept because the client left before sending anything (a connect flood). */
-    private final java.util.concurrent.atomic.LongAdder goneBeforeRequest = new java.util.concurrent.atomic.LongAdder();
 
     InProcessModel(ServeConfig config, List<Listener> listeners, Engine engine) {
         this.config = config;
         this.listeners = listeners;
         this.engine = engine;
         this.gate = new AcceptGate(config.maxConnections(), engine::open, "max=" + config.maxConnections());
+        this.acceptLoop = new AcceptLoop(engine, gate, () -> stopping);
     }
 
     @Override
     public void start() {
         for (Listener l : listeners) {
-            acceptors.add(Thread.ofPlatform().name("accept-" + l.describe()).start(() -> acceptLoop(l)));
+            acceptors.add(Thread.ofPlatform().name("accept-" + l.describe())
+                    .start(() -> acceptLoop.run(l.channel(), l.describe(), l.deferred())));
         }
     }
 
     @Override
     public boolean isReady() { return !acceptors.isEmpty(); }
-
-    private void acceptLoop(Listener listener) {
-        while (listener.channel().isOpen()) {
-            try {
-                engine.awaitSlot();
-                if (!gate.acquire(listener.channel()::isOpen)) {
-                    engine.releaseSlot();
-                    return;
-                }
-            } catch (InterruptedException e) {
-                return;
-            }
-            SocketChannel ch;
-            try {
-                ch = listener.channel().accept();
-            } catch (ClosedChannelException e) {
-                engine.releaseSlot();
-                gate.release();
-                return;
-            } catch (IOException e) {
-                engine.releaseSlot();
-                gate.release();
-                if (!listener.channel().isOpen()) return;
-                try {
-                    gate.acceptFailed(listener.describe(), e);
-                } catch (InterruptedException ie) {
-                    return;
-                }
-                continue;
-            }
-            gate.accepted();
-            // A client gone before its first byte is closed here, without a thread. (The stop's own wake-up connect
-            // is one of them: the check below must still follow it.)
-            if (listener.deferred() && Sockets.closeIfGoneWithoutData(ch)) {
-                goneBeforeRequest.increment();
-                engine.releaseSlot();
-                gate.release();
-            } else {
-                try {
-                    engine.serve(ch);
-                } catch (RuntimeException | OutOfMemoryError e) {
-                    // No thread for it (out of memory): the engine closed it. Keep serving the ones we have.
-                    try {
-                        gate.acceptFailed(listener.describe(), e);
-                    } catch (InterruptedException ie) {
-                        return;
-                    }
-                } finally {
-                    gate.release(); // the engine counts it as open now
-                }
-            }
-            if (stopping) {
-                takeQueued(listener);
-                return;
-            }
-        }
-    }
-
-    /**
-     * At stop: takes every connection the kernel already completed and queued on the listener, so that closing it
-     * resets none of them (a client there has sent its request and expects an answer).
-     */
-    private void takeQueued(Listener listener) {
-        try {
-            listener.channel().configureBlocking(false);
-            for (SocketChannel ch; (ch = listener.channel().accept()) != null; ) {
-                ch.configureBlocking(true);
-                engine.awaitSlot();
-                engine.serve(ch);
-            }
-        } catch (IOException | InterruptedException e) {
-            log.debug("stopped taking queued connections on {}: {}", listener.describe(), e.toString());
-        }
-    }
-
-    /** A throwaway connect that makes an acceptor blocked in accept() return, so it sees the stop. */
-    private static void wake(Listener listener) {
-        try {
-            java.net.SocketAddress local = listener.channel().getLocalAddress();
-            if (local instanceof java.net.InetSocketAddress inet && inet.getAddress().isAnyLocalAddress()) {
-                local = new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), inet.getPort());
-            }
-            // Non-blocking: with the backlog shrunk the SYN may be dropped, and a blocking connect would wait for
-            // retries; an acceptor blocked in accept() has an empty queue, so the handshake completes at once.
-            try (SocketChannel ch = SocketChannel.open()) {
-                ch.configureBlocking(false);
-                ch.connect(local);
-            }
-        } catch (IOException | RuntimeException e) {
-            // the acceptor is not blocked in accept (e.g. waiting for a slot); it sees the flag on its own
-        }
-    }
 
     @Override
     public void reload() throws CommandException {
@@ -160,7 +66,7 @@ final class InProcessModel implements ServingModel {
     @Override
     public Map<String, Object> counters() {
         return Json.object("open", engine.open(), "served", engine.served(), "max_connections", gate.max(),
-                "gone_before_request", goneBeforeRequest.sum());
+                "gone_before_request", acceptLoop.goneBeforeData());
     }
 
     @Override
@@ -169,7 +75,7 @@ final class InProcessModel implements ServingModel {
         stopping = true;
         listeners.forEach(l -> io.handoff.unix.Sockets.stopAdmitting(l.channel()));
         engine.startDraining();
-        listeners.forEach(InProcessModel::wake);
+        listeners.forEach(l -> AcceptLoop.wake(l.channel()));
         for (Thread t : acceptors) {
             try {
                 t.join(3000);

@@ -12,12 +12,12 @@ public interface Engine {
     /**
      * Blocks until the engine can take one more connection (a bounded engine waits for a free slot; the caller,
      * which has not accepted yet, leaves further clients in the kernel's listen backlog). Must be paired with
-     * exactly one {@link #serve} or {@link #releaseSlot}.
+     * exactly one {@link #serve} or {@link #releaseSlot}. An unbounded engine returns at once.
      */
-    void awaitSlot() throws InterruptedException;
+    default void awaitSlot() throws InterruptedException {}
 
     /** Gives back a slot taken by {@link #awaitSlot} that was not used (accept failed). */
-    void releaseSlot();
+    default void releaseSlot() {}
 
     /** Serves the connection with the handler; the engine closes it. */
     void serve(SocketChannel channel);

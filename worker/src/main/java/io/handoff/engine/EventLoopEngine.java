@@ -64,12 +64,6 @@ public final class EventLoopEngine implements Engine {
                 + " (the built-in hello, echo, http); " + handler.getClass().getName() + " is blocking code");
     }
 
-    @Override
-    public void awaitSlot() {}
-
-    @Override
-    public void releaseSlot() {}
-
     /** Called on the acceptor's thread: the per-connection syscalls happen here, off the loops. */
     @Override
     public void serve(SocketChannel channel) {

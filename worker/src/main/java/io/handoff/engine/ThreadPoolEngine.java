@@ -16,15 +16,14 @@ import io.handoff.handler.Timeouts;
  * waits in {@link #awaitSlot()} before calling accept, so new clients wait in the kernel's listen backlog (not in a
  * queue inside the process): overload shows up as connect latency, never as unbounded memory.
  */
-public final class ThreadPoolEngine implements Engine {
-    private final ConnectionRunner runner;
+public final class ThreadPoolEngine extends RunnerEngine {
     private final ExecutorService pool;
     private final Semaphore slots;
 
     public ThreadPoolEngine(Handler handler, int threads) { this(handler, threads, Timeouts.NONE); }
 
     public ThreadPoolEngine(Handler handler, int threads, Timeouts timeouts) {
-        this.runner = new ConnectionRunner(handler, timeouts, "threads");
+        super(handler, timeouts, "threads");
         this.slots = new Semaphore(threads);
         this.pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("pool-", 1).daemon().factory());
     }
@@ -54,30 +53,14 @@ public final class ThreadPoolEngine implements Engine {
     }
 
     @Override
-    public void handler(Handler handler) { runner.handler(handler); }
-
-    @Override
-    public void startDraining() { runner.startDraining(); }
-
-    @Override
-    public int open() { return runner.open(); }
-
-    @Override
-    public long served() { return runner.served(); }
-
-    @Override
     public boolean shutdown(Duration grace) throws InterruptedException {
-        pool.shutdown();
-        try {
-            boolean graceful = Drain.await(runner, grace);
-            pool.shutdownNow();
-            pool.awaitTermination(1, TimeUnit.SECONDS);
-            return graceful;
-        } finally {
-            runner.close();
-        }
+        pool.shutdown(); // queued connections still run; one accepted from now on is rejected, and counted
+        return super.shutdown(grace);
     }
 
     @Override
-    public String name() { return "threads"; }
+    protected void stopThreads() throws InterruptedException {
+        pool.shutdownNow();
+        pool.awaitTermination(1, TimeUnit.SECONDS);
+    }
 }

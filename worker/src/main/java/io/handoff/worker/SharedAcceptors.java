@@ -1,16 +1,12 @@
 package io.handoff.worker;
 
 import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import io.handoff.engine.AcceptGate;
+import io.handoff.engine.AcceptLoop;
 import io.handoff.engine.Engine;
 import io.handoff.protocol.Message.Family;
 import io.handoff.unix.Fd;
@@ -26,18 +22,19 @@ import io.handoff.unix.Sockets;
  * O_NONBLOCK on the socket, and that flag belongs to the open file description all the processes share.
  */
 final class SharedAcceptors {
-    private static final Logger log = LoggerFactory.getLogger(SharedAcceptors.class);
     private static final long JOIN_MILLIS = 2000;
 
-    private final Engine engine;
-    /** Shared by this worker's acceptors: at --worker-connections they stop accepting and other workers take over. */
-    private final AcceptGate gate;
+    /**
+     * Shared by this worker's acceptors, gated at --worker-connections (where other workers take over). No stop
+     * check: the worker stops by closing its copies of the sockets, whose backlog the others go on serving.
+     */
+    private final AcceptLoop loop;
     private final List<ServerSocketChannel> channels = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
 
     private SharedAcceptors(Engine engine, int maxConnections) {
-        this.engine = engine;
-        this.gate = new AcceptGate(maxConnections, engine::open, "worker_connections=" + maxConnections);
+        AcceptGate gate = new AcceptGate(maxConnections, engine::open, "worker_connections=" + maxConnections);
+        this.loop = new AcceptLoop(engine, gate, () -> false);
     }
 
     /**
@@ -57,59 +54,12 @@ final class SharedAcceptors {
         for (ServerSocketChannel ch : a.channels) {
             boolean deferred = Sockets.defersAccept(ch);
             a.threads.add(Thread.ofPlatform().daemon().name("accept-" + describe(ch))
-                    .start(() -> a.acceptLoop(ch, deferred)));
+                    .start(() -> a.loop.run(ch, describe(ch), deferred)));
         }
         return a;
     }
 
     int count() { return channels.size(); }
-
-    /** {@code deferred}: connections arrive with their first bytes, so one that has none and is gone is dropped. */
-    private void acceptLoop(ServerSocketChannel listener, boolean deferred) {
-        while (listener.isOpen()) {
-            try {
-                if (!gate.acquire(listener::isOpen)) return;
-            } catch (InterruptedException e) {
-                return;
-            }
-            SocketChannel ch;
-            try {
-                ch = listener.accept();
-            } catch (ClosedChannelException e) {
-                gate.release();
-                return; // close() below: this worker stops accepting
-            } catch (IOException e) {
-                gate.release();
-                // Polled before isOpen is read: a channel closed meanwhile (by Stop) polls as invalid, not shut down.
-                boolean shutDown = Sockets.isShutDown(listener);
-                if (shutDown || !listener.isOpen()) {
-                    // The supervisor is stopping and shut the socket down for every worker at once; Stop follows
-                    // (or has already closed this channel).
-                    log.debug("listener shut down {}", describe(listener));
-                    return;
-                }
-                // EMFILE and the like: the connection waits in the backlog, where another worker may take it.
-                try {
-                    gate.acceptFailed(describe(listener), e);
-                } catch (InterruptedException ie) {
-                    return;
-                }
-                continue;
-            }
-            gate.accepted();
-            if (deferred && Sockets.closeIfGoneWithoutData(ch)) {
-                gate.release();
-                continue;
-            }
-            try {
-                engine.serve(ch); // the engine owns and closes it from here
-            } catch (RuntimeException | OutOfMemoryError e) {
-                log.warn("cannot serve an accepted connection on {} error={}", describe(listener), e.toString());
-            } finally {
-                gate.release();
-            }
-        }
-    }
 
     /**
      * Stops accepting: closes this worker's copies of the listening sockets (the sockets stay open in the supervisor

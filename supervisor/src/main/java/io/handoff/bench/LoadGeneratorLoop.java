@@ -27,7 +27,7 @@ import org.HdrHistogram.Histogram;
  *
  * <p>Counters are plain fields: only this loop's thread writes them, and the caller reads them after joining it.
  */
-final class EventLoop implements Runnable {
+final class LoadGeneratorLoop implements Runnable {
     /** Highest latency the histogram tracks; anything slower is a timeout anyway. */
     static final long HIGHEST_TRACKABLE_NANOS = 60_000_000_000L;
     /** How often timeouts and connect retries are checked. */
@@ -68,7 +68,7 @@ final class EventLoop implements Runnable {
     private long requests;
     private Exception failure;
 
-    EventLoop(LoadPlan plan, int connections) {
+    LoadGeneratorLoop(LoadPlan plan, int connections) {
         this.plan = plan;
         this.window = plan.window();
         this.protocol = plan.protocol();
