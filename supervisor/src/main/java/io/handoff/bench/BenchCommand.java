@@ -192,7 +192,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void writeJson(BenchConfig config, Object json) {
-        write(config.out().resolve("results.json"), Json.write(json));
+        write(config.out().resolve("results.json"), io.handoff.control.Json.writePretty(json));
     }
 
     private static void write(Path file, String content) {
