@@ -22,7 +22,8 @@ import picocli.CommandLine.Parameters;
 /** {@code handoff ctl}: the control socket's client. One request line out, one JSON document back. */
 @Command(name = "ctl", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
         description = {"Talk to a running supervisor over its control socket.",
-                "Commands: status, reload, scale N, stop [--graceful-timeout SECONDS], reopen-logs, help."})
+                "Commands: status, reload, scale N, stop [--graceful-timeout DURATION], reopen-logs, help.",
+                "DURATION: " + Durations.SYNTAX + "."})
 final class CtlCommand implements Callable<Integer> {
     /** Exit status when the supervisor cannot be reached. */
     static final int EXIT_UNREACHABLE = 3;

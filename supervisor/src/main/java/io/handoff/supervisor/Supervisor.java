@@ -117,13 +117,10 @@ public final class Supervisor {
     }
 
     static Duration parseSeconds(String text) throws CommandException {
-        String t = text.endsWith("s") ? text.substring(0, text.length() - 1) : text;
         try {
-            long s = Long.parseLong(t);
-            if (s < 0) throw new NumberFormatException();
-            return Duration.ofSeconds(s);
-        } catch (NumberFormatException e) {
-            throw new CommandException("'" + text + "' is not a number of seconds");
+            return io.handoff.cli.Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new CommandException(e.getMessage());
         }
     }
 
