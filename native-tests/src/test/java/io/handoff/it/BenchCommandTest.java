@@ -219,6 +219,7 @@ class BenchCommandTest {
         "--models bogus                       | bogus",
         "--connections 10,,100                | --connections",
         "--duration 5x                        | --duration",
+        "--duration 50ms                      | --duration",
         "--mode sideways                      | --mode",
         "--handler hello --mode keepalive     | hello",
         "--target nowhere                     | --target",

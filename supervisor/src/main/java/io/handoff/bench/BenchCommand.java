@@ -19,6 +19,10 @@ import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.cli.DurationConverter;
+import io.handoff.supervisor.Durations;
+import io.handoff.control.Json;
+import io.handoff.supervisor.ServeConfig.Model;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,10 +39,7 @@ import picocli.CommandLine.Option;
             "With --target, measure an already-running server (e.g. nginx) with the same load."})
 public final class BenchCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(BenchCommand.class);
-    /** Every value serve's --model takes, from the one enum that defines them. */
-    private static final Set<String> MODELS = java.util.Arrays.stream(io.handoff.supervisor.ServeConfig.Model.values())
-            .map(Enum::name).collect(java.util.stream.Collectors.toUnmodifiableSet());
-    private static final int MAX_CONNECTIONS = 100_000;
+    static final int MAX_CONNECTIONS = 100_000;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -46,33 +47,34 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Option(names = "--models", paramLabel = "LIST",
-            description = "Models to start and measure, comma-separated: fork, threads, virtual. Default: all three, "
-                    + "or none when --target is given.")
-    String models;
+    @Option(names = "--models", paramLabel = "LIST", split = ",",
+            description = "Models to start and measure, comma-separated: ${COMPLETION-CANDIDATES}. Default: fork, "
+                    + "threads and virtual, or none when --target is given.")
+    List<Model> models;
 
     @Option(names = "--handler", paramLabel = "NAME", defaultValue = "http",
             description = "http (GET /), hello (connect, read the greeting) or echo (64-byte round trips). "
                     + "Default: ${DEFAULT-VALUE}.")
     Workload handler;
 
-    @Option(names = "--connections", paramLabel = "LIST", defaultValue = "10,100,1000",
+    @Option(names = "--connections", paramLabel = "LIST", defaultValue = "10,100,1000", split = ",",
+            converter = ConnectionCount.class,
             description = "Concurrent connections, comma-separated; one run per value. Default: ${DEFAULT-VALUE}.")
-    String connections;
+    List<Integer> connections;
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "both",
             description = "keepalive (persistent connections), close (a new connection per request) or both. "
                     + "hello is always close, echo always keepalive. Default: ${DEFAULT-VALUE}.")
-    String mode;
+    Modes mode;
 
-    @Option(names = "--duration", paramLabel = "TIME", defaultValue = "10s",
-            description = "Measured time per run (10s, 500ms, 1m). Default: ${DEFAULT-VALUE}.")
-    String duration;
+    @Option(names = "--duration", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
+            description = "Measured time per run (" + Durations.SYNTAX + "). Default: ${DEFAULT-VALUE}.")
+    Duration duration;
 
-    @Option(names = "--warmup", paramLabel = "TIME", defaultValue = "2s",
-            description = "Load before measuring, so the JIT and the connection pool settle. Default: "
-                    + "${DEFAULT-VALUE}.")
-    String warmup;
+    @Option(names = "--warmup", paramLabel = "DURATION", defaultValue = "2s", converter = DurationConverter.class,
+            description = "Load before measuring, so the JIT and the connection pool settle (" + Durations.SYNTAX
+                    + "). Default: ${DEFAULT-VALUE}.")
+    Duration warmup;
 
     @Option(names = "--workers", paramLabel = "N",
             description = "--workers for the servers (the fork model's worker processes). Default: serve's default.")
@@ -82,18 +84,19 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Where results.json and report.html go. Default: bench-results/<timestamp>.")
     Path out;
 
-    @Option(names = "--target", paramLabel = "[NAME=]HOST:PORT",
+    @Option(names = "--target", paramLabel = "[NAME=]HOST:PORT", converter = TargetConverter.class,
             description = "An already-running server to measure with the same load; repeatable. Its row is named "
                     + "NAME, or HOST:PORT.")
-    List<String> targets = new ArrayList<>();
+    List<Target> targets = new ArrayList<>();
 
     @Option(names = "--client-threads", paramLabel = "N",
             description = "Event-loop threads of the load generator. Default: the number of processors.")
     Integer clientThreads;
 
-    @Option(names = "--timeout", paramLabel = "TIME", defaultValue = "2s",
-            description = "A request (or connect) slower than this counts as an error. Default: ${DEFAULT-VALUE}.")
-    String timeout;
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "2s", converter = DurationConverter.class,
+            description = "A request (or connect) slower than this counts as an error (" + Durations.SYNTAX
+                    + "). Default: ${DEFAULT-VALUE}.")
+    Duration timeout;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -136,52 +139,39 @@ public final class BenchCommand implements Callable<Integer> {
         return failed == 0 ? 0 : 1;
     }
 
-    private BenchConfig validate() {
-        List<Target> parsedTargets = new ArrayList<>();
-        for (String t : targets) parsedTargets.add(parse("--target", () -> Target.parse(t)));
+    /** The parsed options checked together; picocli has already converted each value on its own. */
+    BenchConfig validate() {
         List<String> modelList;
         if (models == null) {
-            modelList = parsedTargets.isEmpty() ? List.of("fork", "threads", "virtual") : List.of();
+            modelList = targets.isEmpty() ? List.of("fork", "threads", "virtual") : List.of();
         } else {
-            modelList = parse("--models", () -> Args.splitList(models));
-            for (String m : modelList) {
-                require(MODELS.contains(m), "--models: unknown model '" + m + "' (one of " + String.join(", ", new java.util.TreeSet<>(MODELS)) + ")");
-            }
-            require(new HashSet<>(modelList).size() == modelList.size(), "--models: '" + models + "' repeats a model");
+            modelList = models.stream().map(Enum::name).toList();
+            require(new HashSet<>(modelList).size() == modelList.size(), "--models: '" + String.join(",", modelList)
+                    + "' repeats a model");
         }
         Set<String> names = new HashSet<>(modelList);
-        for (Target t : parsedTargets) {
+        for (Target t : targets) {
             require(names.add(t.name()), "--target: the name '" + t.name() + "' is used twice (every row needs its "
                     + "own; name targets with NAME=HOST:PORT)");
         }
-        List<Integer> conns = parse("--connections", () -> Args.parsePositiveInts(connections));
-        for (int c : conns) {
-            require(c <= MAX_CONNECTIONS, "--connections: " + c + " is more than " + MAX_CONNECTIONS);
-        }
-        require(new HashSet<>(conns).size() == conns.size(), "--connections: '" + connections + "' repeats a value");
-        List<Mode> modes = switch (mode) {
-            case "keepalive" -> List.of(Mode.keepalive);
-            case "close" -> List.of(Mode.close);
-            case "both" -> List.of(Mode.keepalive, Mode.close);
-            default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--mode: expected keepalive, close or both, got '" + mode + "'");
-        };
-        List<Mode> usable = modes.stream().filter(handler.modes()::contains).toList();
+        require(new HashSet<>(connections).size() == connections.size(), "--connections: '"
+                + String.join(",", connections.stream().map(String::valueOf).toList()) + "' repeats a value");
+        List<Mode> usable = mode.modes().stream().filter(handler.modes()::contains).toList();
         require(!usable.isEmpty(), "--mode " + mode + ": the " + handler + " handler only runs in " + handler.modes()
                 .get(0) + " mode");
-        Duration d = parse("--duration", () -> Args.parseDuration(duration));
-        require(d.toMillis() >= 100 && d.toHours() <= 24, "--duration: must be between 100ms and 24h, got " + duration);
-        Duration w = parse("--warmup", () -> Args.parseDuration(warmup));
-        require(w.toHours() <= 1, "--warmup: must be at most 1h, got " + warmup);
-        Duration t = parse("--timeout", () -> Args.parseDuration(timeout));
-        require(t.toMillis() >= 10 && t.toSeconds() <= 60, "--timeout: must be between 10ms and 60s, got " + timeout);
+        require(duration.toMillis() >= 100 && duration.toHours() <= 24, "--duration: must be between 100ms and 24h, "
+                + "got " + Durations.format(duration));
+        require(warmup.toHours() <= 1, "--warmup: must be at most 1h, got " + Durations.format(warmup));
+        require(timeout.toMillis() >= 10 && timeout.toSeconds() <= 60, "--timeout: must be between 10ms and 60s, "
+                + "got " + Durations.format(timeout));
         require(workers == null || (workers >= 1 && workers <= 1024),
                 "--workers must be between 1 and 1024, got " + workers);
         int threads = clientThreads == null ? Runtime.getRuntime().availableProcessors() : clientThreads;
         require(threads >= 1 && threads <= 256, "--client-threads must be between 1 and 256, got " + threads);
         Path dir = out != null ? out : Path.of("bench-results",
                 LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        return new BenchConfig(modelList, handler, conns, usable, d, w, workers, dir, parsedTargets, threads, t);
+        return new BenchConfig(modelList, handler, connections, usable, duration, warmup, workers, dir, targets,
+                threads, timeout);
     }
 
     /** The arguments as typed, from "bench" on, for results.json. */
@@ -192,7 +182,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void writeJson(BenchConfig config, Object json) {
-        write(config.out().resolve("results.json"), Json.write(json));
+        write(config.out().resolve("results.json"), Json.writePretty(json));
     }
 
     private static void write(Path file, String content) {
@@ -207,15 +197,48 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private <T> T parse(String option, java.util.function.Supplier<T> parser) {
-        try {
-            return parser.get();
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), option + ": " + e.getMessage());
+    private void require(boolean ok, String message) {
+        if (!ok) throw new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    /** {@code --mode}: one mode, or both in turn. */
+    enum Modes {
+        keepalive(List.of(Mode.keepalive)), close(List.of(Mode.close)), both(List.of(Mode.keepalive, Mode.close));
+
+        private final List<Mode> modes;
+
+        Modes(List<Mode> modes) { this.modes = modes; }
+
+        List<Mode> modes() { return modes; }
+    }
+
+    /** One item of {@code --connections}: a whole number from 1 to {@link #MAX_CONNECTIONS}. */
+    static final class ConnectionCount implements CommandLine.ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            String t = value.trim();
+            long n;
+            try {
+                n = t.length() > 9 ? Long.MAX_VALUE : Long.parseLong(t);
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
+            if (n < 1 || n > MAX_CONNECTIONS) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a whole number from 1 to "
+                        + MAX_CONNECTIONS);
+            }
+            return (int) n;
         }
     }
 
-    private void require(boolean ok, String message) {
-        if (!ok) throw new CommandLine.ParameterException(spec.commandLine(), message);
+    static final class TargetConverter implements CommandLine.ITypeConverter<Target> {
+        @Override
+        public Target convert(String value) {
+            try {
+                return Target.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 }

@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.supervisor.Durations;
+
 /**
  * A real {@code handoff serve} child process: the same JDK and classpath as bench itself, so what is measured is
  * exactly the build that runs. Started on port 0; its address comes from its "listening on" log line.
@@ -73,7 +75,7 @@ final class BenchServer {
             boolean exited = p.waitFor(200, TimeUnit.MILLISECONDS);
             children.kill(p);
             String why = exited ? "exited with status " + p.exitValue() + " before listening"
-                    : "logged no listening line within " + Args.format(startTimeout);
+                    : "logged no listening line within " + Durations.format(startTimeout);
             throw new StartException("server " + why + "; its last lines:\n" + s.tail());
         } catch (InterruptedException e) {
             children.kill(p);

@@ -19,6 +19,8 @@ import org.knowm.xchart.style.Styler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.supervisor.Durations;
+
 /**
  * report.html: one self-contained page (charts embedded as base64 PNG, no external files or scripts) with throughput
  * and p99 per model and concurrency, one chart pair per mode, and the full table.
@@ -52,8 +54,8 @@ final class HtmlReport {
         dl(h, "kernel", machine.os() + " " + machine.kernel() + " " + machine.arch());
         dl(h, "JDK", machine.jdk());
         dl(h, "handler", config.handler().name());
-        dl(h, "each run", Args.format(config.warmup()) + " warm-up, then " + Args.format(config.duration())
-                + " measured; " + config.clientThreads() + " load threads; timeout " + Args.format(config.timeout()));
+        dl(h, "each run", Durations.format(config.warmup()) + " warm-up, then " + Durations.format(config.duration())
+                + " measured; " + config.clientThreads() + " load threads; timeout " + Durations.format(config.timeout()));
         h.append("</dl>\n");
 
         Set<Mode> modes = new LinkedHashSet<>();

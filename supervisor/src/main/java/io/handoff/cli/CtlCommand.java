@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import io.handoff.supervisor.Durations;
 import io.handoff.control.ControlPaths;
 import io.handoff.control.Json;
 import picocli.CommandLine;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Parameters;
 /** {@code handoff ctl}: the control socket's client. One request line out, one JSON document back. */
 @Command(name = "ctl", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
         description = {"Talk to a running supervisor over its control socket.",
-                "Commands: status, reload, scale N, stop [--graceful-timeout SECONDS], reopen-logs, help."})
+                "Commands: status, reload, scale N, stop [--graceful-timeout DURATION], reopen-logs, help.",
+                "DURATION: " + Durations.SYNTAX + "."})
 final class CtlCommand implements Callable<Integer> {
     /** Exit status when the supervisor cannot be reached. */
     static final int EXIT_UNREACHABLE = 3;

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.supervisor.Durations;
 import io.handoff.engine.VirtualThreadIo;
 import io.handoff.handler.Handler;
 import io.handoff.handler.Handlers;
@@ -35,7 +36,7 @@ import picocli.CommandLine.Option;
 final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
     /** A year: longer is surely a typo, and far from overflowing a nanosecond clock. */
-    private static final long MAX_TIMEOUT_SECONDS = 365L * 24 * 3600;
+    private static final Duration MAX_TIMEOUT = Duration.ofDays(365);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -86,18 +87,22 @@ final class ServeCommand implements Callable<Integer> {
             description = "Listen backlog. Default: ${DEFAULT-VALUE}.")
     int backlog;
 
-    @Option(names = "--graceful-timeout", paramLabel = "SECONDS", defaultValue = "10",
-            description = "On SIGTERM, how long open connections may take to finish. Default: ${DEFAULT-VALUE}.")
-    int gracefulTimeout;
-
-    @Option(names = "--boot-timeout", paramLabel = "SECONDS", defaultValue = "30",
-            description = "A worker not ready this long after spawning is killed. Default: ${DEFAULT-VALUE}.")
-    int bootTimeout;
-
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
-            description = "A worker silent (no heartbeat) this long is hung: thread dump, kill, replace. "
+    @Option(names = "--graceful-timeout", paramLabel = "DURATION", defaultValue = "10s",
+            converter = DurationConverter.class,
+            description = "On SIGTERM, how long open connections may take to finish (" + Durations.SYNTAX + "). "
                     + "Default: ${DEFAULT-VALUE}.")
-    int timeout;
+    Duration gracefulTimeout;
+
+    @Option(names = "--boot-timeout", paramLabel = "DURATION", defaultValue = "30s",
+            converter = DurationConverter.class,
+            description = "A worker not ready this long after spawning is killed (" + Durations.SYNTAX + "). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Duration bootTimeout;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = DurationConverter.class,
+            description = "A worker silent (no heartbeat) this long is hung: thread dump, kill, replace ("
+                    + Durations.SYNTAX + "). Default: ${DEFAULT-VALUE}.")
+    Duration timeout;
 
     @Option(names = "--max-requests", paramLabel = "N", defaultValue = "0",
             description = "Replace a worker gracefully after it served N connections (0: never).")
@@ -111,15 +116,18 @@ final class ServeCommand implements Callable<Integer> {
             description = "Replace a worker gracefully once its RSS exceeds MB (0: never).")
     long maxWorkerMemory;
 
-    @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "60",
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "60s",
+            converter = DurationConverter.class,
             description = "Close a connection that sends nothing for this long while the server waits for it: "
-                    + "between requests, or a client gone quiet (0: never). Default: ${DEFAULT-VALUE}.")
-    long idleTimeout;
+                    + "between requests, or a client gone quiet (" + Durations.SYNTAX + "; 0: never). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Duration idleTimeout;
 
-    @Option(names = "--read-timeout", paramLabel = "SECONDS", defaultValue = "30",
+    @Option(names = "--read-timeout", paramLabel = "DURATION", defaultValue = "30s",
+            converter = DurationConverter.class,
             description = "A request must arrive whole within this long of its first byte; http answers 408 and "
-                    + "closes (0: no limit). Default: ${DEFAULT-VALUE}.")
-    long readTimeout;
+                    + "closes (" + Durations.SYNTAX + "; 0: no limit). Default: ${DEFAULT-VALUE}.")
+    Duration readTimeout;
 
     @Option(names = "--max-header-bytes", paramLabel = "N", defaultValue = "16384",
             description = "Largest HTTP request head (request line and header fields); beyond it http answers 414 "
@@ -263,16 +271,18 @@ final class ServeCommand implements Callable<Integer> {
         require(model != Model.events || Handlers.BUILT_IN.contains(handler), "--model events runs the built-in "
                 + "handlers " + String.join(", ", Handlers.BUILT_IN) + "; a user handler needs fork, threads or virtual");
         require(backlog >= 1, "--backlog must be at least 1, got " + backlog);
-        require(gracefulTimeout >= 0, "--graceful-timeout must be 0 or more seconds, got " + gracefulTimeout);
-        require(bootTimeout >= 1, "--boot-timeout must be at least 1 second, got " + bootTimeout);
-        require(timeout >= 1, "--timeout must be at least 1 second, got " + timeout);
+        requireAtMost("--graceful-timeout", gracefulTimeout);
+        // A worker JVM takes about half a second to start and heartbeats every second: less is never met.
+        require(bootTimeout.toMillis() >= 1000, "--boot-timeout must be at least 1s, got "
+                + Durations.format(bootTimeout));
+        require(timeout.toMillis() >= 1000, "--timeout must be at least 1s, got " + Durations.format(timeout));
+        requireAtMost("--boot-timeout", bootTimeout);
+        requireAtMost("--timeout", timeout);
         require(maxRequests >= 0, "--max-requests must be 0 (never) or more, got " + maxRequests);
         require(maxRequestsJitter >= 0, "--max-requests-jitter must be 0 or more, got " + maxRequestsJitter);
         require(maxWorkerMemory >= 0, "--max-worker-memory must be 0 (no limit) or more MB, got " + maxWorkerMemory);
-        require(idleTimeout >= 0 && idleTimeout <= MAX_TIMEOUT_SECONDS, "--idle-timeout must be between 0 (never) "
-                + "and " + MAX_TIMEOUT_SECONDS + " seconds, got " + idleTimeout);
-        require(readTimeout >= 0 && readTimeout <= MAX_TIMEOUT_SECONDS, "--read-timeout must be between 0 (no "
-                + "limit) and " + MAX_TIMEOUT_SECONDS + " seconds, got " + readTimeout);
+        requireAtMost("--idle-timeout", idleTimeout);
+        requireAtMost("--read-timeout", readTimeout);
         require(maxHeaderBytes >= HttpLimits.MIN_HEADER_BYTES && maxHeaderBytes <= HttpLimits.MAX_HEADER_BYTES,
                 "--max-header-bytes must be between " + HttpLimits.MIN_HEADER_BYTES + " and "
                         + HttpLimits.MAX_HEADER_BYTES + ", got " + maxHeaderBytes);
@@ -282,9 +292,9 @@ final class ServeCommand implements Callable<Integer> {
         planCapacity(n, b.size());
         return new ServeConfig(model, n, dispatch == null ? Dispatch.LEAST_LOADED : dispatch, threads, loops, b,
                 handler, handlerClasspath, root, backlog,
-                Duration.ofSeconds(gracefulTimeout), Duration.ofSeconds(bootTimeout), Duration.ofSeconds(timeout),
+                gracefulTimeout, bootTimeout, timeout,
                 maxRequests, maxRequestsJitter, maxWorkerMemory,
-                Duration.ofSeconds(idleTimeout), Duration.ofSeconds(readTimeout), (int) maxHeaderBytes, maxBodyBytes,
+                idleTimeout, readTimeout, (int) maxHeaderBytes, maxBodyBytes,
                 abs(control), abs(pidfile), abs(logFile),
                 capacity.maxConnections(), capacity.workerConnections());
     }
@@ -319,6 +329,11 @@ final class ServeCommand implements Callable<Integer> {
 
     private void require(boolean ok, String message) {
         if (!ok) throw new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    private void requireAtMost(String option, Duration d) {
+        require(d.compareTo(MAX_TIMEOUT) <= 0, option + " must be at most " + MAX_TIMEOUT.toDays() + " days, got "
+                + Durations.format(d));
     }
 
     static final class DispatchConverter implements CommandLine.ITypeConverter<Dispatch> {

@@ -1,16 +1,44 @@
 package io.handoff.control;
 
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonpCharacterEscapes;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.jr.ob.JSON;
+import com.fasterxml.jackson.jr.ob.JacksonJrExtension;
+import com.fasterxml.jackson.jr.ob.api.ExtensionContext;
+import com.fasterxml.jackson.jr.ob.api.ReaderWriterProvider;
+import com.fasterxml.jackson.jr.ob.api.ValueWriter;
+import com.fasterxml.jackson.jr.ob.impl.JSONWriter;
+
 /**
- * The small JSON the control socket speaks: objects are {@code Map<String, Object>} (insertion-ordered), arrays are
- * {@code List<Object>}, plus String, Number, Boolean and null. Enough for one-document answers; not a general
- * library.
+ * The JSON of the control socket's answers and of bench's results.json, through jackson-jr: objects are
+ * {@code Map<String, Object>} (insertion-ordered), arrays are lists, plus strings, numbers, booleans and null. Any
+ * other value is written as its {@code toString()}, so an answer never fails for one odd field.
  */
 public final class Json {
+    private static final JSON COMPACT = JSON.builder(factory())
+            .enable(JSON.Feature.WRITE_NULL_PROPERTIES)
+            // Answers are maps and lists built by hand; reflecting over an object's getters would only surprise.
+            .disable(JSON.Feature.HANDLE_JAVA_BEANS, JSON.Feature.FAIL_ON_UNKNOWN_TYPE_WRITE,
+                    JSON.Feature.USE_DEFERRED_MAPS)
+            .register(new FiniteNumbers())
+            .build();
+    private static final JSON PRETTY = COMPACT.with(prettyPrinter());
+
     private Json() {}
 
     /** An ordered object builder: {@code Json.object("ok", true, "pid", 12)}. */
@@ -20,203 +48,108 @@ public final class Json {
         return m;
     }
 
+    /** One line, as the control socket answers. */
     public static String write(Object value) {
-        StringBuilder sb = new StringBuilder();
-        write(value, sb);
-        return sb.toString();
+        return write(COMPACT, value);
     }
 
-    private static void write(Object v, StringBuilder sb) {
-        switch (v) {
-            case null -> sb.append("null");
-            case String s -> string(s, sb);
-            case Boolean b -> sb.append(b);
-            case Double d when d.isNaN() || d.isInfinite() -> sb.append("null");
-            case Float f when f.isNaN() || f.isInfinite() -> sb.append("null");
-            case Number n -> sb.append(n);
-            case Map<?, ?> m -> {
-                sb.append('{');
-                boolean first = true;
-                for (var e : m.entrySet()) {
-                    if (!first) sb.append(',');
-                    first = false;
-                    string(String.valueOf(e.getKey()), sb);
-                    sb.append(':');
-                    write(e.getValue(), sb);
-                }
-                sb.append('}');
-            }
-            case Iterable<?> list -> {
-                sb.append('[');
-                boolean first = true;
-                for (Object o : list) {
-                    if (!first) sb.append(',');
-                    first = false;
-                    write(o, sb);
-                }
-                sb.append(']');
-            }
-            default -> string(v.toString(), sb);
-        }
+    /** Two-space indents and a final newline, for a file people read as well as programs. */
+    public static String writePretty(Object value) {
+        return write(PRETTY, value) + "\n";
     }
 
-    private static void string(String s, StringBuilder sb) { quote(sb, s); }
-
-    /** Appends {@code s} as a JSON string literal (also valid JavaScript: U+2028/2029 are escaped). */
-    public static void quote(StringBuilder sb, CharSequence s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    if (c < 0x20 || c == '\u2028' || c == '\u2029') sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        sb.append('"');
-    }
-
-    /** Parses one JSON document; numbers come back as Long when integral, else Double. */
+    /**
+     * Parses one JSON document. Integral numbers come back as Long (BigInteger beyond it) and others as Double, so a
+     * caller compares a field with one type whatever its size.
+     *
+     * @throws IllegalArgumentException when {@code text} is not exactly one JSON document
+     */
     public static Object parse(String text) {
-        Parser p = new Parser(text);
-        p.ws();
-        Object v = p.value();
-        p.ws();
-        if (p.i != text.length()) throw p.error("trailing characters");
-        return v;
+        try (JsonParser p = COMPACT.getStreamingFactory().createParser(text)) {
+            if (p.nextToken() == null) throw new IllegalArgumentException("bad JSON: empty document");
+            Object value = COMPACT.anyFrom(p);
+            if (p.nextToken() != null) throw new IllegalArgumentException("bad JSON: trailing characters");
+            return normalise(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("bad JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("bad JSON: " + e.getMessage(), e);
+        }
     }
 
-    private static final class Parser {
-        final String s;
-        int i;
-
-        Parser(String s) { this.s = s; }
-
-        IllegalArgumentException error(String what) {
-            return new IllegalArgumentException("bad JSON at " + i + ": " + what);
+    private static String write(JSON json, Object value) {
+        try {
+            return json.asString(value);
+        } catch (IOException e) {
+            // Writing to a string does no I/O: this is a value jackson-jr cannot represent.
+            throw new IllegalArgumentException("no JSON form: " + e.getMessage(), e);
         }
+    }
 
-        void ws() {
-            while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++;
-        }
+    private static Object normalise(Object v) {
+        return switch (v) {
+            case Integer i -> i.longValue();
+            case Short s -> s.longValue();
+            case BigInteger b when b.bitLength() < Long.SIZE -> b.longValue();
+            case BigDecimal d -> d.doubleValue();
+            case Float f -> f.doubleValue();
+            case Map<?, ?> m -> {
+                Map<String, Object> out = new LinkedHashMap<>();
+                m.forEach((k, x) -> out.put((String) k, normalise(x)));
+                yield out;
+            }
+            case List<?> l -> {
+                List<Object> out = new ArrayList<>(l.size());
+                for (Object x : l) out.add(normalise(x));
+                yield out;
+            }
+            case null, default -> v;
+        };
+    }
 
-        char peek() {
-            if (i >= s.length()) throw error("unexpected end");
-            return s.charAt(i);
-        }
+    private static JsonFactory factory() {
+        // U+2028 and U+2029 escaped too, so an answer is also a valid JavaScript literal.
+        return new JsonFactoryBuilder().characterEscapes(new JsonpCharacterEscapes()).build();
+    }
 
-        Object value() {
-            char c = peek();
-            return switch (c) {
-                case '{' -> obj();
-                case '[' -> arr();
-                case '"' -> str();
-                case 't' -> word("true", Boolean.TRUE);
-                case 'f' -> word("false", Boolean.FALSE);
-                case 'n' -> word("null", null);
-                default -> num();
+    /** {@code "key": value}, one element per line, {@code []} and {@code {}} when empty. */
+    private static DefaultPrettyPrinter prettyPrinter() {
+        Separators separators = Separators.createDefaultInstance()
+                .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+                .withObjectEmptySeparator("")
+                .withArrayEmptySeparator("");
+        DefaultPrettyPrinter pp = new DefaultPrettyPrinter(separators);
+        DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
+        pp.indentObjectsWith(indenter);
+        pp.indentArraysWith(indenter);
+        return pp;
+    }
+
+    /**
+     * JSON has no NaN or infinity: those become null (jackson would write the string "NaN"). A whole double is
+     * written as an integer ({@code 500}, not {@code 500.0}), as people read rates and seconds.
+     */
+    private static final class FiniteNumbers extends JacksonJrExtension {
+        @Override
+        protected void register(ExtensionContext ctx) {
+            ValueWriter writer = new ValueWriter() {
+                @Override
+                public void writeValue(JSONWriter context, JsonGenerator g, Object value) throws IOException {
+                    double d = ((Number) value).doubleValue();
+                    if (Double.isNaN(d) || Double.isInfinite(d)) g.writeNull();
+                    else if (d == Math.rint(d) && Math.abs(d) < 1e15) g.writeNumber((long) d);
+                    else g.writeNumber(d);
+                }
+
+                @Override
+                public Class<?> valueType() { return Double.class; }
             };
-        }
-
-        Object word(String w, Object v) {
-            if (!s.startsWith(w, i)) throw error("expected " + w);
-            i += w.length();
-            return v;
-        }
-
-        Map<String, Object> obj() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            i++;
-            ws();
-            if (peek() == '}') {
-                i++;
-                return m;
-            }
-            while (true) {
-                ws();
-                if (peek() != '"') throw error("expected a key");
-                String k = str();
-                ws();
-                if (peek() != ':') throw error("expected ':'");
-                i++;
-                ws();
-                m.put(k, value());
-                ws();
-                char c = peek();
-                i++;
-                if (c == '}') return m;
-                if (c != ',') throw error("expected ',' or '}'");
-            }
-        }
-
-        List<Object> arr() {
-            List<Object> l = new ArrayList<>();
-            i++;
-            ws();
-            if (peek() == ']') {
-                i++;
-                return l;
-            }
-            while (true) {
-                ws();
-                l.add(value());
-                ws();
-                char c = peek();
-                i++;
-                if (c == ']') return l;
-                if (c != ',') throw error("expected ',' or ']'");
-            }
-        }
-
-        String str() {
-            StringBuilder sb = new StringBuilder();
-            i++;
-            while (true) {
-                char c = peek();
-                i++;
-                if (c == '"') return sb.toString();
-                if (c != '\\') {
-                    sb.append(c);
-                    continue;
+            ctx.insertProvider(new ReaderWriterProvider() {
+                @Override
+                public ValueWriter findValueWriter(JSONWriter context, Class<?> type) {
+                    return type == Double.class || type == Float.class ? writer : null;
                 }
-                char e = peek();
-                i++;
-                switch (e) {
-                    case '"', '\\', '/' -> sb.append(e);
-                    case 'n' -> sb.append('\n');
-                    case 'r' -> sb.append('\r');
-                    case 't' -> sb.append('\t');
-                    case 'b' -> sb.append('\b');
-                    case 'f' -> sb.append('\f');
-                    case 'u' -> {
-                        if (i + 4 > s.length()) throw error("short \\u escape");
-                        sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                        i += 4;
-                    }
-                    default -> throw error("bad escape \\" + e);
-                }
-            }
-        }
-
-        Object num() {
-            int start = i;
-            while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) i++;
-            String t = s.substring(start, i);
-            if (t.isEmpty()) throw error("unexpected '" + peek() + "'");
-            try {
-                if (t.contains(".") || t.contains("e") || t.contains("E")) return Double.parseDouble(t);
-                return Long.parseLong(t);
-            } catch (NumberFormatException e) {
-                throw error("bad number " + t);
-            }
+            });
         }
     }
 }

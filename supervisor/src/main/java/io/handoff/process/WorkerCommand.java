@@ -74,8 +74,9 @@ public final class WorkerCommand {
     /** The worker arguments for the timeouts and HTTP limits, appended to {@link #build}'s. */
     static List<String> limits(io.handoff.handler.Timeouts timeouts, io.handoff.handler.HttpLimits http) {
         return List.of(
-                "--idle-timeout", Long.toString(timeouts.idle().toSeconds()),
-                "--read-timeout", Long.toString(timeouts.read().toSeconds()),
+                // Milliseconds: serve takes sub-second timeouts (500ms), which seconds would round to 0, "never".
+                "--idle-timeout-ms", Long.toString(timeouts.idle().toMillis()),
+                "--read-timeout-ms", Long.toString(timeouts.read().toMillis()),
                 "--max-header-bytes", Integer.toString(http.maxHeaderBytes()),
                 "--max-body-bytes", Long.toString(http.maxBodyBytes()));
     }

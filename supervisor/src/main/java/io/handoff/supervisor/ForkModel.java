@@ -253,7 +253,7 @@ final class ForkModel implements ServingModel {
 
     private void killBootTimedOut(WorkerProcess w, long now) {
         if (w.state() instanceof State.Booting && now - w.startedNanos() > config.bootTimeout().toNanos()) {
-            log.error("worker not ready within --boot-timeout {}s; killing {}", config.bootTimeout().toSeconds(), w);
+            log.error("worker not ready within --boot-timeout {}; killing {}", Durations.format(config.bootTimeout()), w);
             fail(w, "boot timeout", Duration.ZERO);
             pool.kill(w);
         }
@@ -267,8 +267,8 @@ final class ForkModel implements ServingModel {
     private void killHung(WorkerProcess w, long now) {
         boolean serving = w.isReady() || w.state() instanceof State.Draining;
         if (!serving || now - w.lastHeartbeatNanos() <= config.timeout().toNanos()) return;
-        log.error("worker hung {} no heartbeat for {}ms (--timeout {}s); thread dump follows, then kill", w,
-                (now - w.lastHeartbeatNanos()) / 1_000_000, config.timeout().toSeconds());
+        log.error("worker hung {} no heartbeat for {}ms (--timeout {}); thread dump follows, then kill", w,
+                (now - w.lastHeartbeatNanos()) / 1_000_000, Durations.format(config.timeout()));
         fail(w, "hung", HUNG_KILL_AFTER);
         pool.threadDump(w);
         // Its acceptor threads would go on taking connections its stuck handlers never serve.

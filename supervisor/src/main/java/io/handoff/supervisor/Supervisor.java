@@ -97,16 +97,17 @@ public final class Supervisor {
                     }
                     return Json.object("message", "workers set to " + args.get(0), "workers", model.targetWorkers());
                 })
-                .add("stop", "stop [--graceful-timeout SECONDS]", "stop: listeners close, connections finish", args -> {
+                .add("stop", "stop [--graceful-timeout DURATION]", "stop: listeners close, connections finish", args -> {
                     Duration grace = config.gracefulTimeout();
                     if (args.size() == 2 && args.get(0).equals("--graceful-timeout")) {
-                        grace = parseSeconds(args.get(1));
+                        grace = parseDuration(args.get(1));
                     } else if (!args.isEmpty()) {
                         throw new CommandException("unexpected " + String.join(" ", args));
                     }
                     stopRequested = grace;
                     stopReason = "control command";
-                    return Json.object("message", "stopping", "graceful_timeout_seconds", grace.toSeconds());
+                    return Json.object("message", "stopping", "graceful_timeout_seconds", grace.toSeconds(),
+                            "graceful_timeout", Durations.format(grace));
                 })
                 .add("reopen-logs", "reopen-logs", "reopen the log file (after logrotate)", args -> {
                     if (!reopenLogs()) {
@@ -118,14 +119,11 @@ public final class Supervisor {
                 .withHelp();
     }
 
-    static Duration parseSeconds(String text) throws CommandException {
-        String t = text.endsWith("s") ? text.substring(0, text.length() - 1) : text;
+    static Duration parseDuration(String text) throws CommandException {
         try {
-            long s = Long.parseLong(t);
-            if (s < 0) throw new NumberFormatException();
-            return Duration.ofSeconds(s);
-        } catch (NumberFormatException e) {
-            throw new CommandException("'" + text + "' is not a number of seconds");
+            return Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new CommandException(e.getMessage());
         }
     }
 

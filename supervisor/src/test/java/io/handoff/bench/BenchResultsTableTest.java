@@ -7,6 +7,8 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import io.handoff.control.Json;
+
 class BenchResultsTableTest {
     private static RunResult ok(String name, Mode mode, int conns, long requests) {
         LoadResult load = new LoadResult(requests, 2.0, 1.0, new LoadResult.Latency(0.5, 1, 2.25, 123.4, 200, 0.7),
@@ -36,7 +38,7 @@ class BenchResultsTableTest {
 
     @Test
     void resultsJsonHoldsEveryFigure() {
-        String json = Json.write(ResultsJson.run(ok("virtual", Mode.close, 10, 1000)));
+        String json = Json.writePretty(ResultsJson.run(ok("virtual", Mode.close, 10, 1000)));
         for (String key : List.of("\"requestsPerSecond\": 500", "\"p999\": 123.4", "\"timeout\": 2",
                 "\"serverCpuMicrosPerRequest\": 12.34", "\"peakRssMb\": 150.5", "\"serverPids\"")) {
             assertTrue(json.contains(key), key + " in " + json);

@@ -325,7 +325,7 @@ public final class WorkerMain {
         static WorkerArgs parse(String[] args) {
             String link = null, handler = "http";
             Path cp = null, root = null;
-            long idle = Timeouts.DEFAULT_IDLE_SECONDS, read = Timeouts.DEFAULT_READ_SECONDS;
+            long idleMs = Timeouts.DEFAULT_IDLE_SECONDS * 1000, readMs = Timeouts.DEFAULT_READ_SECONDS * 1000;
             long maxHeader = HttpLimits.DEFAULT_MAX_HEADER_BYTES, maxBody = HttpLimits.DEFAULT_MAX_BODY_BYTES;
             int maxConnections = Integer.MAX_VALUE;
             for (int i = 0; i < args.length; i++) {
@@ -336,8 +336,8 @@ public final class WorkerMain {
                     case "--handler" -> handler = value;
                     case "--handler-classpath" -> cp = Path.of(value);
                     case "--root" -> root = Path.of(value);
-                    case "--idle-timeout" -> idle = number(args[i - 1], value);
-                    case "--read-timeout" -> read = number(args[i - 1], value);
+                    case "--idle-timeout-ms" -> idleMs = number(args[i - 1], value);
+                    case "--read-timeout-ms" -> readMs = number(args[i - 1], value);
                     case "--max-header-bytes" -> maxHeader = number(args[i - 1], value);
                     case "--max-body-bytes" -> maxBody = number(args[i - 1], value);
                     case "--max-connections" -> maxConnections = Integer.parseInt(value);
@@ -347,7 +347,7 @@ public final class WorkerMain {
             if (link == null) throw new IllegalArgumentException("--link is required");
             if (maxHeader > Integer.MAX_VALUE) throw new IllegalArgumentException("--max-header-bytes too large");
             return new WorkerArgs(link, handler, Optional.ofNullable(cp), Optional.ofNullable(root),
-                    Timeouts.ofSeconds(idle, read), new HttpLimits((int) maxHeader, maxBody), maxConnections);
+                    new Timeouts(Duration.ofMillis(idleMs), Duration.ofMillis(readMs)), new HttpLimits((int) maxHeader, maxBody), maxConnections);
         }
 
         private static long number(String flag, String value) {
