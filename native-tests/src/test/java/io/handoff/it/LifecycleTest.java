@@ -23,11 +23,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class LifecycleTest extends OneServerTest {
-    /** Every signal handoff relies on, ignored the way nohup (HUP) and a non-interactive shell's {@code &} (INT,
-     * QUIT) ignore them, and the rest for good measure. */
-    private static final String IGNORE_ALL = "trap '' HUP INT QUIT TERM USR1 TTIN TTOU; exec \"$@\"";
-    private static final long HUP = 1L << 0, INT = 1L << 1, QUIT = 1L << 2, USR1 = 1L << 9, TERM = 1L << 14,
-            TTIN = 1L << 20, TTOU = 1L << 21;
+    /**
+     * Every signal handoff relies on, ignored the way nohup (HUP) and a non-interactive shell's {@code &} (INT,
+     * QUIT) ignore them, and the rest for good measure.
+     */
+    private static final String IGNORE_ALL = "trap '' HUP INT QUIT TERM USR1 USR2 TTIN TTOU; exec \"$@\"";
+    private static final long HUP = 1L << 0, INT = 1L << 1, QUIT = 1L << 2, USR1 = 1L << 9, USR2 = 1L << 11,
+            TERM = 1L << 14, TTIN = 1L << 20, TTOU = 1L << 21;
 
     /** Starts {@code handoff serve ARGS} from a shell that ignores every signal first; exec keeps its pid. */
     private ServerProcess serveWithSignalsIgnored(String... args) throws Exception {
@@ -49,7 +51,7 @@ class LifecycleTest extends OneServerTest {
     @Test
     void forkSupervisorAndWorkersAnswerSignalsIgnoredAtStart() throws Exception {
         server = serveWithSignalsIgnored("--workers", "2", "--handler", "hello", "--bind", "127.0.0.1:0");
-        long relied = HUP | INT | QUIT | TERM | USR1 | TTIN | TTOU;
+        long relied = HUP | INT | QUIT | TERM | USR1 | USR2 | TTIN | TTOU;
         assertEquals(0, ignoredMask(server.pid()) & relied,
                 "supervisor SigIgn=" + Long.toHexString(ignoredMask(server.pid())));
         List<Long> workers = server.awaitWorkers(2, Set.of(), Duration.ofSeconds(30));

@@ -65,9 +65,11 @@ public final class HandoffLoop implements DispatchMode {
     /** When accepting may be tried again after a failure; 0 when it is not failing. */
     private long acceptRetryAtNanos;
     private boolean accepting = true;
-    /** The pool's ready list last seen, and the same workers as handoff targets. */
+    /** The pool's ready and all-workers lists last seen, and the same workers as handoff targets. Loop only. */
     private WorkerProcess[] readySeen;
     private HandoffTarget[] readyTargets;
+    private List<WorkerProcess> allSeen;
+    private List<HandoffTarget> allTargets = List.of();
     private volatile boolean running = true;
     private volatile long flushDeadline;
     private volatile boolean closing;
@@ -209,8 +211,14 @@ public final class HandoffLoop implements DispatchMode {
         return readyTargets;
     }
 
+    /** Every worker as a target, wrapped again only when the pool publishes a new list (the loop runs this often). */
     private List<HandoffTarget> all() {
-        return allWorkers.get().stream().<HandoffTarget>map(LinkedWorker::new).toList();
+        List<WorkerProcess> now = allWorkers.get();
+        if (now != allSeen) {
+            allTargets = now.stream().<HandoffTarget>map(LinkedWorker::new).toList();
+            allSeen = now;
+        }
+        return allTargets;
     }
 
     /**

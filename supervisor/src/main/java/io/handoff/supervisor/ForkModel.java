@@ -42,13 +42,11 @@ import io.handoff.worker.WorkerMain;
  * <p>One rule keeps the count, applied after every event and tick: {@link #reconcileWorkerCount()}. Reload, scaling,
  * recycling and crash recovery only change the target or retire workers; reconcile then spawns replacements and
  * drains retired workers once enough replacements are ready, so connections always have a ready worker to go to.
- * Workers that die before they are ready, or within {@link #YOUNG} of starting, are respawned with a growing delay;
- * after {@link #MAX_FAILED_STARTS} in a row the supervisor gives up rather than respawn forever.
+ * Workers that die before they are ready, or young, are respawned later each time, and not forever: see
+ * {@link FailedStarts}.
  */
 final class ForkModel implements ServingModel {
     private static final Logger log = LoggerFactory.getLogger(ForkModel.class);
-    static final Duration YOUNG = Duration.ofSeconds(2);
-    static final int MAX_FAILED_STARTS = 5;
     static final Duration HUNG_KILL_AFTER = Duration.ofSeconds(1);
     /** A worker whose link broke exits by itself at once; this is how long it gets before it is killed. */
     static final Duration LINK_LOST_KILL_AFTER = Duration.ofSeconds(5);
@@ -79,10 +77,7 @@ final class ForkModel implements ServingModel {
     private boolean ready;
     private boolean reloading;
     private boolean stopping;
-    /** Workers in a row that died before ready or young; reset once a later one has served for {@link #YOUNG}. */
-    private int failedStarts;
-    private long lastFailureNanos;
-    private long spawnNotBeforeNanos;
+    private final FailedStarts failedStarts = new FailedStarts();
 
     ForkModel(ServeConfig config, BlockingQueue<Event> events, LongSupplier clock,
             Function<PoolEvents, Pool> poolFactory, DispatchModeFactory distributions) {
@@ -158,7 +153,7 @@ final class ForkModel implements ServingModel {
             recycleIfDue(w);
             killOverdue(w, now);
         }
-        forgiveFailedStarts(now);
+        failedStarts.forgiveIfServing(workers, now);
         reconcileWorkerCount();
     }
 
@@ -218,37 +213,8 @@ final class ForkModel implements ServingModel {
             throw new StartupException("worker " + w.id() + " cannot boot (exit " + exitValue
                     + "); its log above says why. Not respawning.", 1);
         }
-        if (!w.wasEverReady() || ageMillis(w) < YOUNG.toMillis()) failedStart(w);
-    }
-
-    /** Respawn later and later; give up once too many in a row never got going. */
-    private void failedStart(WorkerProcess w) throws StartupException {
-        failedStarts++;
-        lastFailureNanos = clock.getAsLong();
-        String what = w.wasEverReady() ? "died within " + YOUNG.toSeconds() + "s of starting" : "died before ready";
-        if (failedStarts >= MAX_FAILED_STARTS) {
-            throw new StartupException(failedStarts + " workers in a row failed to start (the last " + what
-                    + "; see its log above); giving up", 1);
-        }
-        long delayMillis = backoffMillis(failedStarts);
-        log.warn("worker {} {}; next spawn in {}ms (failed starts in a row: {} of {})", w.id(), what, delayMillis,
-                failedStarts, MAX_FAILED_STARTS);
-        spawnNotBeforeNanos = clock.getAsLong() + Duration.ofMillis(delayMillis).toNanos();
-    }
-
-    /** 200 ms after the first failure, doubling, at most 5 s. */
-    static long backoffMillis(int failures) { return Math.min(5000, 100L << Math.min(failures, 6)); }
-
-    /** A worker spawned after the last failure has served for {@link #YOUNG}: whatever failed has passed. */
-    private void forgiveFailedStarts(long now) {
-        if (failedStarts == 0) return;
-        for (WorkerProcess w : workers) {
-            if (w.isReady() && w.startedNanos() > lastFailureNanos && now - w.readyNanos() >= YOUNG.toNanos()) {
-                log.info("workers start again ({} ready for {}s); failed starts forgotten", w, YOUNG.toSeconds());
-                failedStarts = 0;
-                return;
-            }
-        }
+        long now = clock.getAsLong();
+        if (FailedStarts.isFailedStart(w, now)) failedStarts.record(w, now);
     }
 
     private void killBootTimedOut(WorkerProcess w, long now) {
@@ -341,7 +307,7 @@ final class ForkModel implements ServingModel {
         // Too many (scale down): retire the oldest first, as the longest-lived are likeliest to have grown.
         active.sort(Comparator.comparingInt(WorkerProcess::id));
         while (active.size() > target) retire(active.remove(0), "scale down to " + target);
-        while (active.size() + failingBeforeReady < target && clock.getAsLong() >= spawnNotBeforeNanos) {
+        while (active.size() + failingBeforeReady < target && failedStarts.maySpawn(clock.getAsLong())) {
             active.add(spawnWorker());
         }
         long readyActive = active.stream().filter(w -> w.state() instanceof State.Ready).count();

@@ -115,7 +115,7 @@ class ForkModelLifecycleTest {
         model.start();
         List<Long> delays = new ArrayList<>();
         StartupException gaveUp = null;
-        for (int attempt = 1; attempt <= ForkModel.MAX_FAILED_STARTS && gaveUp == null; attempt++) {
+        for (int attempt = 1; attempt <= FailedStarts.MAX && gaveUp == null; attempt++) {
             WorkerProcess w = pool.spawned.get(pool.spawned.size() - 1);
             tickAfter(Duration.ofSeconds(4));
             assertFalse(pool.killed.contains(w), "killed before --boot-timeout");
@@ -138,13 +138,13 @@ class ForkModelLifecycleTest {
             }
             delays.add(waited);
         }
-        assertTrue(gaveUp != null, "gave up after " + ForkModel.MAX_FAILED_STARTS + " failed starts");
-        assertTrue(gaveUp.getMessage().contains(ForkModel.MAX_FAILED_STARTS + " workers in a row failed to start"),
+        assertTrue(gaveUp != null, "gave up after " + FailedStarts.MAX + " failed starts");
+        assertTrue(gaveUp.getMessage().contains(FailedStarts.MAX + " workers in a row failed to start"),
                 gaveUp.getMessage());
         assertEquals(1, gaveUp.status());
-        assertEquals(ForkModel.MAX_FAILED_STARTS - 1, delays.size());
+        assertEquals(FailedStarts.MAX - 1, delays.size());
         for (int i = 0; i < delays.size(); i++) {
-            long expected = ForkModel.backoffMillis(i + 1);
+            long expected = FailedStarts.backoffMillis(i + 1);
             assertTrue(delays.get(i) >= expected && delays.get(i) <= expected + 50, "delay " + i + ": " + delays);
         }
         assertTrue(delays.get(1) > delays.get(0), "the delay grows: " + delays);
@@ -177,7 +177,7 @@ class ForkModelLifecycleTest {
             tickAfter(Duration.ofMillis(50));
             waited += 50;
         }
-        assertTrue(waited <= ForkModel.backoffMillis(1) + 50, "waited " + waited);
+        assertTrue(waited <= FailedStarts.backoffMillis(1) + 50, "waited " + waited);
     }
 
     @Test
