@@ -207,8 +207,8 @@ final class ForkModel implements ServingModel {
             log.info("worker exited {} {}", w, how);
             return;
         }
-        String cause = last instanceof State.Failing f ? " cause=" + f.reason() : "";
-        log.warn("worker died {} {} age={}ms in_flight_lost={}{}", w, how, ageMillis(w), w.inFlight(), cause);
+        log.warn("worker died {} {} age={}ms in_flight_lost={} last_state={}", w, how, ageMillis(w), w.inFlight(),
+                describe(last));
         if (exitValue == WorkerMain.EXIT_BOOT_ERROR) {
             throw new StartupException("worker " + w.id() + " cannot boot (exit " + exitValue
                     + "); its log above says why. Not respawning.", 1);
