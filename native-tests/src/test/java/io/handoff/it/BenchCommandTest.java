@@ -42,7 +42,9 @@ class BenchCommandTest {
     record Result(int status, String out, String err) {
         /** The table's rows split on whitespace, without the header. */
         List<List<String>> rows() {
-            return out.lines().skip(1).map(l -> List.of(l.trim().split("\\s+"))).toList();
+            // The set-up line, then the table's header, then a row per run.
+            return out.lines().filter(l -> !l.startsWith("setup: ")).skip(1)
+                    .map(l -> List.of(l.trim().split("\\s+"))).toList();
         }
     }
 
@@ -121,6 +123,11 @@ class BenchCommandTest {
         }
         assertTrue(json.contains("\"command\": \"handoff bench --models virtual,fork"), json);
         assertTrue(json.contains("\"cores\": "), json);
+        // Every server started the same way, and the set-up said with the figures (pinned on two or more cores).
+        String kind = Runtime.getRuntime().availableProcessors() >= 2 ? "pinned" : "shared";
+        assertTrue(json.contains("\"kind\": \"" + kind + "\""), json);
+        assertTrue(html.contains("<dt>set-up</dt><dd>" + kind + ":"), "report.html says the set-up");
+        assertTrue(r.out().startsWith("setup: " + kind + ":"), r.out());
         assertTrue(html.contains("data:image/png;base64,"), "report.html embeds its charts");
 
         // Four servers, and the fork ones had a worker each: at least six processes, none of them left.

@@ -93,6 +93,20 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Event-loop threads of the load generator. Default: the number of processors.")
     Integer clientThreads;
 
+    @Option(names = "--setup", paramLabel = "SETUP",
+            description = "pinned (servers, --target peers included, on --server-cpus; the load generator on "
+                    + "--load-cpus) or shared (every server in its own session, nothing pinned). Every server is "
+                    + "started the same way either way. Default: pinned on 2 or more cores, else shared.")
+    Setup.Kind setupKind;
+
+    @Option(names = "--server-cpus", paramLabel = "CPUS", defaultValue = "0",
+            description = "CPU list (taskset -c syntax) for the servers with --setup pinned. Default: ${DEFAULT-VALUE}.")
+    String serverCpus;
+
+    @Option(names = "--load-cpus", paramLabel = "CPUS", defaultValue = "1",
+            description = "CPU list for the load generator with --setup pinned. Default: ${DEFAULT-VALUE}.")
+    String loadCpus;
+
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "2s", converter = DurationConverter.class,
             description = "A request (or connect) slower than this counts as an error (" + Durations.SYNTAX
                     + "). Default: ${DEFAULT-VALUE}.")
@@ -111,7 +125,13 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (!ProcFs.available()) log.warn("no Linux /proc here: server CPU and memory will not be measured");
         long clockTicks = ProcFs.clockTicksPerSecond();
-        MachineInfo machine = MachineInfo.current(clockTicks);
+        MachineInfo machine = MachineInfo.current(clockTicks); // before pinning: it counts this machine's cores
+        try {
+            config.setup().pinLoadGenerator();
+        } catch (IOException e) {
+            log.error("cannot pin the load generator: {}", e.getMessage());
+            return 1;
+        }
         String startedAt = OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString();
         List<String> args = commandArgs();
         String jvm = ProcessHandle.current().info().commandLine().orElse(null);
@@ -131,6 +151,7 @@ public final class BenchCommand implements Callable<Integer> {
         String command = "handoff " + String.join(" ", args.stream().map(ResultsJson::shellQuote).toList());
         write(config.out().resolve("report.html"), HtmlReport.render(command, startedAt, config, machine, results));
         PrintWriter stdout = spec.commandLine().getOut();
+        stdout.println("setup: " + config.setup().describe());
         stdout.print(ResultsTable.render(results, ResultsTable.unicodeStdout()));
         stdout.flush();
         System.err.println("bench: " + config.out().resolve("results.json") + ", " + config.out().resolve("report.html"));
@@ -170,8 +191,25 @@ public final class BenchCommand implements Callable<Integer> {
         require(threads >= 1 && threads <= 256, "--client-threads must be between 1 and 256, got " + threads);
         Path dir = out != null ? out : Path.of("bench-results",
                 LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Setup setupChosen = setup();
         return new BenchConfig(modelList, handler, connections, usable, duration, warmup, workers, dir, targets,
-                threads, timeout);
+                threads, timeout, setupChosen);
+    }
+
+    private Setup setup() {
+        Setup d = Setup.defaultFor(Runtime.getRuntime().availableProcessors());
+        Setup chosen = new Setup(setupKind != null ? setupKind : d.kind(), serverCpus, loadCpus);
+        if (chosen.kind() == Setup.Kind.pinned) {
+            for (String cpus : List.of(serverCpus, loadCpus)) {
+                try {
+                    Setup.check(cpus);
+                } catch (IOException e) {
+                    require(false, "--setup pinned: cannot pin to CPU list '" + cpus + "' (" + e.getMessage()
+                            + "); give --server-cpus/--load-cpus this machine has, or --setup shared");
+                }
+            }
+        }
+        return chosen;
     }
 
     /** The arguments as typed, from "bench" on, for results.json. */

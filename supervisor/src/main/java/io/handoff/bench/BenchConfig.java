@@ -12,10 +12,11 @@ import java.util.List;
  * @param workers       {@code --workers} for the servers; null for their default
  * @param clientThreads event-loop threads of the load generator
  * @param timeout       a request (or connect) slower than this counts as an error and its connection is replaced
+ * @param setup         how servers and the generator share the CPUs
  */
 record BenchConfig(List<String> models, Workload handler, List<Integer> connections, List<Mode> modes,
         Duration duration, Duration warmup, Integer workers, Path out, List<Target> targets, int clientThreads,
-        Duration timeout) {
+        Duration timeout, Setup setup) {
     BenchConfig {
         models = List.copyOf(models);
         connections = List.copyOf(connections);

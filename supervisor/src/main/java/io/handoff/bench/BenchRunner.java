@@ -60,9 +60,8 @@ final class BenchRunner {
         long t0 = System.nanoTime();
         BenchServer server;
         try {
-            server = BenchServer.start(BenchServer.serveCommand(spec.model(), spec.handler(), config.workers(),
-                    spec.connections()),
-                    children, START_TIMEOUT);
+            server = BenchServer.start(config.setup().wrap(BenchServer.serveCommand(spec.model(), spec.handler(),
+                    config.workers(), spec.connections())), children, START_TIMEOUT);
         } catch (BenchServer.StartException e) {
             return RunResult.failed(spec, null, List.of(), e.getMessage());
         }
@@ -93,6 +92,17 @@ final class BenchRunner {
         Set<Long> roots = ProcFs.available() ? ProcFs.pidsListeningOn(t.port()) : Set.of();
         if (roots.isEmpty()) log.info("{}: no process found listening on port {}; CPU and RSS left empty",
                 spec.label(), t.port());
+        if (!roots.isEmpty()) {
+            try {
+                config.setup().pinServer(ProcFs.trees(roots));
+            } catch (java.io.IOException e) {
+                return RunResult.failed(spec, t.hostPort(), List.of(), "cannot pin " + spec.label() + " to CPU "
+                        + config.setup().serverCpus() + ": " + e.getMessage());
+            }
+        } else if (config.setup().kind() == Setup.Kind.pinned) {
+            log.warn("{}: not pinned (no process found listening on port {}): the set-up is not the same for it",
+                    spec.label(), t.port());
+        }
         return measure(spec, address, t.hostPort(), roots.isEmpty() ? null : () -> ProcFs.trees(roots));
     }
 

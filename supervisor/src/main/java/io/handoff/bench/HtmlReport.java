@@ -53,6 +53,7 @@ final class HtmlReport {
                 + (machine.memoryMb() == null ? "" : ", " + machine.memoryMb() / 1024 + " GiB"));
         dl(h, "kernel", machine.os() + " " + machine.kernel() + " " + machine.arch());
         dl(h, "JDK", machine.jdk());
+        dl(h, "set-up", config.setup().describe());
         dl(h, "handler", config.handler().name());
         dl(h, "each run", Durations.format(config.warmup()) + " warm-up, then " + Durations.format(config.duration())
                 + " measured; " + config.clientThreads() + " load threads; timeout " + Durations.format(config.timeout()));

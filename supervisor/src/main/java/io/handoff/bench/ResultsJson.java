@@ -25,6 +25,8 @@ final class ResultsJson {
         m.put("complete", complete);
         m.put("config", config(config));
         m.put("machine", machine(machine));
+        m.put("setup", Map.of("kind", config.setup().kind().name(), "serverCpus", config.setup().serverCpus(),
+                "loadCpus", config.setup().loadCpus(), "description", config.setup().describe()));
         List<Object> rs = new ArrayList<>();
         for (RunResult r : runs) rs.add(run(r));
         m.put("runs", rs);

@@ -54,6 +54,25 @@ class BenchOptionsTest {
     }
 
     @Test
+    void everyServerStartsInItsOwnSessionPinnedOrNot() {
+        BenchConfig pinned = config("--setup", "pinned", "--server-cpus", "0", "--load-cpus", "0");
+        assertEquals(List.of("setsid", "taskset", "-c", "0", "java", "x"), pinned.setup().wrap(List.of("java", "x")));
+        assertTrue(pinned.setup().describe().startsWith("pinned: servers on CPU 0, load generator on CPU 0"));
+        BenchConfig shared = config("--setup", "shared");
+        assertEquals(List.of("setsid", "java", "x"), shared.setup().wrap(List.of("java", "x")));
+        assertEquals(Runtime.getRuntime().availableProcessors() >= 2 ? Setup.Kind.pinned : Setup.Kind.shared,
+                config().setup().kind(), "the default");
+    }
+
+    @Test
+    void aCpuListTheMachineLacksIsRefusedWithOneLine() {
+        CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class,
+                () -> config("--setup", "pinned", "--server-cpus", "4095"));
+        assertTrue(e.getMessage().startsWith("--setup pinned: cannot pin to CPU list '4095'"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
     void aTargetAloneRunsNoModel() {
         assertEquals(List.of(), config("--target", "127.0.0.1:9001").models());
     }
