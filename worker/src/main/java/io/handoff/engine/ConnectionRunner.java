@@ -33,6 +33,7 @@ final class ConnectionRunner {
     /** The handler threads running now, and the channel each serves. */
     private final Map<Thread, SocketChannel> running = new ConcurrentHashMap<>();
     private volatile boolean draining;
+    private volatile Runnable finished = () -> { };
 
     ConnectionRunner(Handler handler, Timeouts timeouts, String name) {
         this.handler = handler;
@@ -54,6 +55,7 @@ final class ConnectionRunner {
             // nothing left to release
         }
         open.decrementAndGet();
+        finished.run();
     }
 
     void run(SocketChannel channel) {
@@ -82,10 +84,14 @@ final class ConnectionRunner {
             open.decrementAndGet();
             served.incrementAndGet();
             running.remove(self);
+            finished.run();
         }
     }
 
     int open() { return open.get(); }
+
+    /** See {@link Engine#whenFinished}. */
+    void whenFinished(Runnable listener) { finished = listener; }
 
     void handler(Handler h) { handler = h; }
 

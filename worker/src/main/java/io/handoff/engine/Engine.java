@@ -38,6 +38,12 @@ public interface Engine {
     long served();
 
     /**
+     * Calls {@code listener} after every connection that finishes, on the thread that served it (it must be quick
+     * and never block). Returns false when this engine cannot, and whoever wants to know must poll {@link #open}.
+     */
+    default boolean whenFinished(Runnable listener) { return false; }
+
+    /**
      * Stops taking connections and waits up to {@code grace} for the open ones to finish; then interrupts what is
      * left. Returns true when everything finished within the grace period.
      */

@@ -30,6 +30,12 @@ abstract class RunnerEngine implements Engine {
     @Override
     public final long served() { return runner.served(); }
 
+    @Override
+    public final boolean whenFinished(Runnable listener) {
+        runner.whenFinished(listener);
+        return true;
+    }
+
     /** Waits for the open connections up to {@code grace}, then lets {@link #stopThreads} end what is left. */
     @Override
     public boolean shutdown(Duration grace) throws InterruptedException {

@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -279,19 +281,35 @@ public final class WorkerMain {
      * of open connections changed. Acknowledgements tell the supervisor about connections that arrive; this tells it
      * about the ones that finish, so a worker whose connections just closed does not look busy for up to a second
      * (and a burst of new ones does not all go to the other worker). At most 100 small frames a second, and only
-     * while connections come and go.
+     * while connections come and go. An idle worker wakes once a second: a connection that finishes wakes this
+     * thread only while it is parked waiting for one (a flag, not an unpark per connection), and an engine that
+     * cannot tell is polled every {@link #LOAD_REPORT_INTERVAL}.
      */
     private void heartbeat() {
+        Thread self = Thread.currentThread();
+        AtomicBoolean parked = new AtomicBoolean();
+        boolean told = engine.whenFinished(() -> {
+            if (parked.get() && parked.compareAndSet(true, false)) LockSupport.unpark(self);
+        });
+        long heartbeatNanos = HEARTBEAT_INTERVAL.toNanos();
         try {
             long sentAt = System.nanoTime();
             int reportedOpen = 0;
             while (true) {
-                Thread.sleep(LOAD_REPORT_INTERVAL);
-                int open = engine.open();
-                if (open == reportedOpen && System.nanoTime() - sentAt < HEARTBEAT_INTERVAL.toNanos()) continue;
-                link.send(() -> new Heartbeat(engine.open(), engine.served()));
-                reportedOpen = open;
-                sentAt = System.nanoTime();
+                long sinceSent = System.nanoTime() - sentAt;
+                if (engine.open() != reportedOpen || sinceSent >= heartbeatNanos) {
+                    link.send(() -> new Heartbeat(engine.open(), engine.served()));
+                    reportedOpen = engine.open();
+                    sentAt = System.nanoTime();
+                    Thread.sleep(LOAD_REPORT_INTERVAL); // at most 100 reports a second
+                } else if (!told) {
+                    Thread.sleep(LOAD_REPORT_INTERVAL);
+                } else {
+                    parked.set(true);
+                    // Checked again once the flag is up: a connection that finished just before would not unpark.
+                    if (engine.open() == reportedOpen) LockSupport.parkNanos(heartbeatNanos - sinceSent);
+                    parked.set(false);
+                }
             }
         } catch (InterruptedException | IOException e) {
             // the link is gone; the reader loop notices and exits
