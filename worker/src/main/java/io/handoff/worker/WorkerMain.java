@@ -13,6 +13,8 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.app.AppSettings;
+import io.handoff.app.Apps;
 import io.handoff.engine.Engine;
 import io.handoff.engine.VirtualThreadEngine;
 import io.handoff.engine.VirtualThreadIo;
@@ -107,10 +109,17 @@ public final class WorkerMain {
             System.exit(EXIT_BOOT_ERROR);
             return;
         }
-        Handler handler;
+        Engine engine;
         try {
-            handler = Handlers.load(a.handler(), a.handlerClasspath().orElse(null), a.root().orElse(null),
-                    a.httpLimits());
+            // An application (servlet, WAR, Netty) is started here, before Ready: ready means the app is up.
+            var app = Apps.detect(a.handler(), a.handlerClasspath().orElse(null));
+            if (app.isPresent()) {
+                engine = Apps.engine(app.get(), new AppSettings("fork", 0, a.timeouts(), a.httpLimits()));
+            } else {
+                Handler handler = Handlers.load(a.handler(), a.handlerClasspath().orElse(null),
+                        a.root().orElse(null), a.httpLimits());
+                engine = new VirtualThreadEngine(handler, a.timeouts());
+            }
             Sockets.ensureAvailable();
         } catch (Handlers.HandlerLoadException | RuntimeException | LinkageError e) {
             log.error("worker cannot boot: {}", e.getMessage(), e);
@@ -135,8 +144,7 @@ public final class WorkerMain {
             System.exit(EXIT_NO_LINK);
             return;
         }
-        new WorkerMain(link, new VirtualThreadEngine(handler, a.timeouts()), a.maxConnections(), Path.of(a.link()))
-                .run();
+        new WorkerMain(link, engine, a.maxConnections(), Path.of(a.link())).run();
     }
 
     private void run() {
