@@ -33,7 +33,10 @@ final class AppJars {
         Path work = dir.resolve("build-" + name);
         Path classes = work.resolve("classes");
         Files.createDirectories(classes);
-        List<String> args = new ArrayList<>(List.of("-d", classes.toString(), "-cp", classpath(extraClasspath)));
+        // The release users build for (21): Jetty's annotation scanning reads class files with an ASM that may
+        // not know the newest JDK's format yet.
+        List<String> args = new ArrayList<>(List.of("--release", "21", "-d", classes.toString(), "-cp",
+                classpath(extraClasspath)));
         for (var e : sources.entrySet()) {
             Path src = work.resolve("src/" + e.getKey().replace('.', '/') + ".java");
             Files.createDirectories(src.getParent());

@@ -96,6 +96,11 @@ public final class Apps {
      */
     public static Engine engine(AppSpec spec, AppSettings settings) throws HandlerLoadException {
         URLClassLoader frameworks = frameworkLoader();
+        // Frameworks find their parts with ServiceLoader through the context class loader (Jetty its web-app
+        // configurations: web.xml, annotations): it must see them while the app starts, and in threads started then.
+        Thread current = Thread.currentThread();
+        ClassLoader previous = current.getContextClassLoader();
+        current.setContextClassLoader(frameworks);
         try {
             Class<?> factory = Class.forName(spec.kind().factory, true, frameworks);
             AppEngineFactory f = (AppEngineFactory) factory.getConstructor().newInstance();
@@ -110,6 +115,8 @@ public final class Apps {
         } catch (Exception e) {
             Throwable cause = e.getCause() != null && e.getMessage() == null ? e.getCause() : e;
             throw new HandlerLoadException(describe(spec) + " failed to start: " + cause);
+        } finally {
+            current.setContextClassLoader(previous);
         }
     }
 

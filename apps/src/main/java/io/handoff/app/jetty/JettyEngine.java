@@ -2,8 +2,6 @@ package io.handoff.app.jetty;
 
 import java.net.URLClassLoader;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -107,7 +105,8 @@ final class JettyEngine implements Engine {
         // Initialised as Jetty starts: a worker reports ready only once the servlet's init() has run.
         holder.setInitOrder(1);
         holder.setAsyncSupported(true);
-        context.addServlet(holder, "/");
+        // "/*": every path reaches it, the path in getPathInfo() (as a servlet mounted at a prefix expects).
+        context.addServlet(holder, "/*");
         return context;
     }
 
@@ -116,10 +115,7 @@ final class JettyEngine implements Engine {
         webapp.setContextPath(spec.contextPath());
         webapp.setWar(spec.classpath().toAbsolutePath().toString());
         webapp.setParentLoaderPriority(false);
-        // Each process unpacks into a directory of its own, removed when it stops.
-        Path temp = Files.createTempDirectory("handoff-war-");
-        temp.toFile().deleteOnExit();
-        webapp.setTempDirectory(temp.toFile());
+        // Each process unpacks into a temporary directory of Jetty's own, removed when Jetty stops (a drain).
         webapp.addConfiguration(new AnnotationConfiguration());
         // A servlet whose init fails (or a broken web.xml) fails the start, not the first request.
         webapp.setThrowUnavailableOnStartupException(true);
