@@ -32,6 +32,7 @@ final class ProbeServlet {
                 protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
                     resp.setContentType("text/plain");
                     switch (req.getRequestURI()) {
+                        case "/" -> resp.getWriter().print("hello\\n"); // what HttpLoad expects
                         case "/hello" -> resp.getWriter().print("hello initialised=" + initialised + " pid="
                                 + ProcessHandle.current().pid() + "TAG\\n");
                         case "/remote" -> resp.getWriter().print(req.getRemoteAddr() + ":" + req.getRemotePort());

@@ -4,8 +4,6 @@ import java.net.URLClassLoader;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import org.eclipse.jetty.ee10.annotations.AnnotationConfiguration;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -16,7 +14,6 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.SizeLimitHandler;
-import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.component.Graceful;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
@@ -42,11 +39,13 @@ final class JettyEngine implements Engine {
 
     private final Server server;
     private final HandoffConnector connector;
+    private final DrainHandler drain;
     private final String name;
 
-    private JettyEngine(Server server, HandoffConnector connector, String name) {
+    private JettyEngine(Server server, HandoffConnector connector, DrainHandler drain, String name) {
         this.server = server;
         this.connector = connector;
+        this.drain = drain;
         this.name = name;
     }
 
@@ -83,14 +82,14 @@ final class JettyEngine implements Engine {
             limit.setHandler(app);
             app = limit;
         }
-        // Counts requests in flight, so a graceful shutdown waits for them (and only them).
-        server.setHandler(new GracefulHandler(app));
+        DrainHandler drain = new DrainHandler(app);
+        server.setHandler(drain);
         server.start();
         failIfUnavailable(server);
         String name = settings.model();
         log.info("jetty started app=\"{}\" model={} threads={}", Apps.describe(spec), name,
                 settings.model().equals("threads") ? settings.threads() : "virtual");
-        return new JettyEngine(server, connector, name);
+        return new JettyEngine(server, connector, drain, name);
     }
 
     private static Handler servlet(AppSpec spec) throws Exception {
@@ -149,9 +148,7 @@ final class JettyEngine implements Engine {
     }
 
     @Override
-    public void startDraining() {
-        // Jetty's graceful shutdown (in shutdown()) closes each connection once its request is answered.
-    }
+    public void startDraining() { drain.startDraining(); }
 
     @Override
     public int open() { return connector.open(); }
@@ -160,26 +157,23 @@ final class JettyEngine implements Engine {
     public long served() { return connector.served(); }
 
     /**
-     * Jetty's graceful shutdown: the requests in flight finish, idle keep-alive connections close; after
+     * Drains: every answer from now on closes its connection ({@link DrainHandler}), and Jetty's graceful shutdown
+     * closes the idle ones (its connectors' shutdown idle timeout, a second); once every connection is gone, or after
      * {@code grace}, Jetty stops and closes what is left.
      */
     @Override
     public boolean shutdown(Duration grace) throws InterruptedException {
-        boolean graceful = true;
-        try {
-            Graceful.shutdown(server).get(Math.max(1, grace.toMillis()), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            graceful = false;
-        } catch (java.util.concurrent.ExecutionException e) {
-            graceful = false;
-            log.warn("jetty graceful shutdown failed: {}", e.getCause().toString());
-        }
+        drain.startDraining();
+        long deadline = System.nanoTime() + grace.toNanos();
+        Graceful.shutdown(server); // its future is not waited on: the open count below is what matters
+        while (connector.open() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
+        boolean graceful = connector.open() == 0;
         try {
             server.stop();
         } catch (Exception e) {
             log.warn("jetty stop failed: {}", e.toString());
         }
-        return graceful && connector.open() == 0;
+        return graceful;
     }
 
     @Override
