@@ -297,8 +297,7 @@ final class ServeCommand implements Callable<Integer> {
             handlerClasspath = war;
         }
         require(model != Model.events || Handlers.BUILT_IN.contains(handler), "--model events runs the built-in "
-                + "handlers " + String.join(", ", Handlers.BUILT_IN) + "; a user handler or app needs fork, threads or "
-                + "virtual");
+                + "handlers " + String.join(", ", Handlers.BUILT_IN) + "; a user handler needs fork, threads or virtual");
         require(backlog >= 1, "--backlog must be at least 1, got " + backlog);
         requireAtMost("--graceful-timeout", gracefulTimeout);
         // A worker JVM takes about half a second to start and heartbeats every second: less is never met.
