@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** What handoff's lifecycle means for a servlet app in fork workers: a deploy by reload, and a graceful drain. */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -23,14 +25,15 @@ class AppLifecycleTest {
 
     private Path control() { return tmp.resolve("run").resolve("ctl.sock"); }
 
-    @Test
-    void aDeployIsAJarReplacedOnDiskAndAReloadAndFailsNoRequest() throws Exception {
+    @ParameterizedTest(name = "--dispatch {0}")
+    @ValueSource(strings = {"least-loaded", "shared"})
+    void aDeployIsAJarReplacedOnDiskAndAReloadAndFailsNoRequest(String dispatch) throws Exception {
         Path jar = tmp.resolve("app.jar");
         Files.copy(ProbeServlet.jar(tmp, " v1", "v1.jar"), jar);
         Path v2 = ProbeServlet.jar(tmp, " v2", "v2.jar");
         Files.createDirectories(control().getParent());
-        try (ServerProcess s = ServerProcess.serve("--model", "fork", "--workers", "2", "--bind", "127.0.0.1:0",
-                "--control", control().toString(), "--handler", ProbeServlet.CLASS_NAME,
+        try (ServerProcess s = ServerProcess.serve("--model", "fork", "--workers", "2", "--dispatch", dispatch,
+                "--bind", "127.0.0.1:0", "--control", control().toString(), "--handler", ProbeServlet.CLASS_NAME,
                 "--handler-classpath", jar.toString())) {
             try {
                 assertTrue(hello(s.port(0)).endsWith(" v1"));
