@@ -213,8 +213,7 @@ final class ServeCommand implements Callable<Integer> {
             // user code (a static initialiser that hangs, exits or fills the heap) runs in the workers alone.
             var app = io.handoff.app.Apps.detect(config.handler(), config.handlerClasspath());
             if (app.isPresent()) {
-                require(config.model() != Model.events, "--model events runs the built-in handlers; "
-                        + io.handoff.app.Apps.describe(app.get()) + " needs fork, threads or virtual");
+                // --model events was refused in validate(): an application is not a built-in.
                 if (config.model() != Model.fork) {
                     appEngine = io.handoff.app.Apps.engine(app.get(), new io.handoff.app.AppSettings(
                             config.model().name(), config.threads(), config.timeouts(), config.httpLimits()));

@@ -43,6 +43,8 @@ import io.handoff.app.ListeningEngine;
  */
 final class JettyEngine implements ListeningEngine {
     private static final Logger log = LoggerFactory.getLogger(JettyEngine.class);
+    /** How long stopListening waits for answers begun before the drain, before it stops accepting anyway. */
+    private static final long SHUTDOWN_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     private final Server server;
     private final HandoffConnector connector;
@@ -187,6 +189,12 @@ final class JettyEngine implements ListeningEngine {
 
     @Override
     public void stopListening() {
+        drain.startDraining();
+        try {
+            drain.awaitAnswersBegunBeforeDrain(System.nanoTime() + SHUTDOWN_WAIT_NANOS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (ServerConnector c : listening) c.shutdown(); // closes our copy of its socket, not the connections
     }
 
@@ -217,6 +225,7 @@ final class JettyEngine implements ListeningEngine {
     public boolean shutdown(Duration grace) throws InterruptedException {
         drain.startDraining();
         long deadline = System.nanoTime() + grace.toNanos();
+        drain.awaitAnswersBegunBeforeDrain(deadline);
         Graceful.shutdown(server); // its future is not waited on: the open count below is what matters
         while (open() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
         boolean graceful = open() == 0;
