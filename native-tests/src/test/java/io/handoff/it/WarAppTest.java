@@ -103,6 +103,11 @@ class WarAppTest {
                 assertEquals("static, served by Jetty\n", get(http, base + "/shop/static/notes.txt", 200));
                 assertEquals("<h1>the shop</h1>\n", get(http, base + "/shop/", 200));
                 get(http, base + "/elsewhere", 404);
+                // Jetty unpacked the WAR into a temporary directory of its own; a graceful stop removes it.
+                assertTrue(!unpacked().isEmpty(), "no unpacked WAR under " + TEMP);
+                s.signal("TERM");
+                assertEquals(0, s.awaitExit(Duration.ofSeconds(30)), s.log());
+                assertEquals(List.of(), unpacked(), "left behind after a graceful stop");
             } finally {
                 System.out.println("---- server log ----\n" + s.log());
             }
@@ -116,6 +121,16 @@ class WarAppTest {
         assertEquals(2, r.status(), r.output());
         assertEquals(1, r.lines().size(), r.output());
         assertTrue(r.output().contains("--war"), r.output());
+    }
+
+    private static final Path TEMP = Path.of(System.getProperty("java.io.tmpdir"));
+
+    /** Jetty's unpacked copies of this test's WAR (it names them after the WAR and the context path). */
+    private List<Path> unpacked() throws java.io.IOException {
+        try (var dirs = java.nio.file.Files.list(TEMP)) {
+            return dirs.filter(p -> p.getFileName().toString().startsWith("jetty-")
+                    && p.getFileName().toString().contains("shop_war-_shop")).toList();
+        }
     }
 
     static String get(HttpClient http, String url, int status) throws Exception {
