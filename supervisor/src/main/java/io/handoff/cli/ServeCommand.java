@@ -83,6 +83,14 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--root", paramLabel = "DIR", description = "Directory the http handler serves files from.")
     Path root;
 
+    @Option(names = "--war", paramLabel = "WAR", description = "Serve this web application (a .war or its unpacked "
+            + "directory) on embedded Jetty, instead of --handler.")
+    Path war;
+
+    @Option(names = "--context-path", paramLabel = "PATH", defaultValue = "/",
+            description = "Where --war is served. Default: ${DEFAULT-VALUE}.")
+    String contextPath;
+
     @Option(names = "--backlog", paramLabel = "N", defaultValue = "1024",
             description = "Listen backlog. Default: ${DEFAULT-VALUE}.")
     int backlog;
@@ -199,11 +207,22 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         Handler handlerObject = null;
+        io.handoff.engine.Engine appEngine = null;
         try {
             // A bad --handler fails now, with a clear line, not in N workers. In fork the supervisor only checks it:
             // user code (a static initialiser that hangs, exits or fills the heap) runs in the workers alone.
-            if (config.model() == Model.fork) Handlers.check(handler, handlerClasspath, root);
-            else handlerObject = Handlers.load(handler, handlerClasspath, root, config.httpLimits());
+            var app = io.handoff.app.Apps.detect(config.handler(), config.handlerClasspath());
+            if (app.isPresent()) {
+                // --model events was refused in validate(): an application is not a built-in.
+                if (config.model() != Model.fork) {
+                    appEngine = io.handoff.app.Apps.engine(app.get(), new io.handoff.app.AppSettings(
+                            config.model().name(), config.threads(), config.timeouts(), config.httpLimits()));
+                }
+            } else if (config.model() == Model.fork) {
+                Handlers.check(handler, handlerClasspath, root);
+            } else {
+                handlerObject = Handlers.load(handler, handlerClasspath, root, config.httpLimits());
+            }
         } catch (Handlers.HandlerLoadException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -239,6 +258,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         Supervisor supervisor = new Supervisor(config, listeners, handlerObject, SystemdNotifier.fromEnvironment());
+        if (appEngine != null) supervisor.serveWith(appEngine);
         try {
             supervisor.openControl();
         } catch (java.io.IOException e) {
@@ -268,6 +288,13 @@ final class ServeCommand implements Callable<Integer> {
         int loops = eventLoops == null ? Runtime.getRuntime().availableProcessors() : eventLoops;
         require(loops >= 1 && loops <= 1024, "--event-loops must be between 1 and 1024, got " + loops);
         // Before loading anything: a user handler is blocking code, which would stall a whole event loop.
+        if (war != null) {
+            require(handlerClasspath == null, "--war and --handler-classpath: give one (a WAR brings its classes)");
+            require(java.nio.file.Files.exists(war), "--war " + war + " does not exist");
+            require(contextPath.startsWith("/"), "--context-path must start with /, got '" + contextPath + "'");
+            handler = io.handoff.app.Apps.warHandler(contextPath);
+            handlerClasspath = war;
+        }
         require(model != Model.events || Handlers.BUILT_IN.contains(handler), "--model events runs the built-in "
                 + "handlers " + String.join(", ", Handlers.BUILT_IN) + "; a user handler needs fork, threads or virtual");
         require(backlog >= 1, "--backlog must be at least 1, got " + backlog);

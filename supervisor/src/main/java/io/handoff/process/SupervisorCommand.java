@@ -18,6 +18,8 @@ public final class SupervisorCommand {
         cmd.addAll(JvmFlags.of("supervisor"));
         String aot = System.getProperty(WorkerCommand.AOT_PROPERTY);
         if (aot != null) cmd.add("-D" + WorkerCommand.AOT_PROPERTY + "=" + aot);
+        String apps = System.getProperty(io.handoff.app.Apps.APPS_PROPERTY);
+        if (apps != null) cmd.add("-D" + io.handoff.app.Apps.APPS_PROPERTY + "=" + apps);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("io.handoff.cli.Main");

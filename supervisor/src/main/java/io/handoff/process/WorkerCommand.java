@@ -23,6 +23,8 @@ public final class WorkerCommand {
         if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
         String level = System.getProperty("handoff.log.level");
         if (level != null) cmd.add("-Dhandoff.log.level=" + level);
+        String apps = System.getProperty(io.handoff.app.Apps.APPS_PROPERTY);
+        if (apps != null) cmd.add("-D" + io.handoff.app.Apps.APPS_PROPERTY + "=" + apps);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         return cmd;

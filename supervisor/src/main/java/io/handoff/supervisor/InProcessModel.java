@@ -55,6 +55,10 @@ final class InProcessModel implements ServingModel {
     @Override
     public void reload() throws CommandException {
         try {
+            if (io.handoff.app.Apps.detect(config.handler(), config.handlerClasspath()).isPresent()) {
+                throw new CommandException("an application is not reloaded in place in --model " + config.model()
+                        + ": restart the server, or serve it with --model fork, whose reload replaces the workers");
+            }
             engine.handler(Handlers.load(config.handler(), config.handlerClasspath(), config.root(),
                     config.httpLimits()));
             log.info("reload: handler {} loaded afresh; new connections use it", config.handler());

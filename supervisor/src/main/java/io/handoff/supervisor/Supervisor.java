@@ -41,6 +41,8 @@ public final class Supervisor {
     private final ServeConfig config;
     private final List<Listener> listeners;
     private final Handler handler;
+    /** Set before run() when the handler is an application; null otherwise. */
+    private io.handoff.engine.Engine appEngine;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final CommandRegistry commands = new CommandRegistry();
     private final SystemdNotifier systemd;
@@ -158,14 +160,21 @@ public final class Supervisor {
         return reopened;
     }
 
+    /**
+     * The threads and virtual models serve with this engine instead of one around the handler: an application
+     * (servlet, WAR, Netty) already started on the model's threads.
+     */
+    public void serveWith(io.handoff.engine.Engine engine) { this.appEngine = engine; }
+
     /** Serves until told to stop; returns the process exit status. */
     public int run() {
         Signals.install(events);
         model = switch (config.model()) {
             case fork -> ForkModel.create(config, listeners, events);
-            case threads -> new InProcessModel(config, listeners,
-                    new ThreadPoolEngine(handler, config.threads(), config.timeouts()));
-            case virtual -> new InProcessModel(config, listeners, new VirtualThreadEngine(handler, config.timeouts()));
+            case threads -> new InProcessModel(config, listeners, appEngine != null ? appEngine
+                    : new ThreadPoolEngine(handler, config.threads(), config.timeouts()));
+            case virtual -> new InProcessModel(config, listeners, appEngine != null ? appEngine
+                    : new VirtualThreadEngine(handler, config.timeouts()));
             case events -> new InProcessModel(config, listeners,
                     new EventLoopEngine(handler, config.eventLoops(), config.timeouts()));
         };

@@ -30,6 +30,9 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.toLevel(System.getProperty("handoff.log.level", "INFO"), Level.INFO));
         root.addAppender(console);
+        // Jetty announces every start at INFO (its banner, each context, each connector): in every worker, at every
+        // reload, that drowns handoff's own lines. Its warnings stay; -Dhandoff.log.level=DEBUG shows everything.
+        if (root.getLevel().isGreaterOrEqual(Level.INFO)) ctx.getLogger("org.eclipse.jetty").setLevel(Level.WARN);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 }

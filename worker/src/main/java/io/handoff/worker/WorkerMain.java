@@ -15,6 +15,9 @@ import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.handoff.app.AppSettings;
+import io.handoff.app.Apps;
+import io.handoff.app.ListeningEngine;
 import io.handoff.engine.Engine;
 import io.handoff.engine.VirtualThreadEngine;
 import io.handoff.engine.VirtualThreadIo;
@@ -61,6 +64,8 @@ public final class WorkerMain {
     private volatile boolean stopping;
     /** Set by the link reader when the supervisor shares its listeners; closed by the stop thread. */
     private volatile SharedAcceptors acceptors;
+    /** Set by the link reader when an application's framework accepts on the shared listeners itself. */
+    private volatile boolean appListening;
 
     private final int maxConnections;
     /** The supervisor's rendezvous socket: this worker removes it if the supervisor died without doing so. */
@@ -109,10 +114,17 @@ public final class WorkerMain {
             System.exit(EXIT_BOOT_ERROR);
             return;
         }
-        Handler handler;
+        Engine engine;
         try {
-            handler = Handlers.load(a.handler(), a.handlerClasspath().orElse(null), a.root().orElse(null),
-                    a.httpLimits());
+            // An application (servlet, WAR, Netty) is started here, before Ready: ready means the app is up.
+            var app = Apps.detect(a.handler(), a.handlerClasspath().orElse(null));
+            if (app.isPresent()) {
+                engine = Apps.engine(app.get(), new AppSettings("fork", 0, a.timeouts(), a.httpLimits()));
+            } else {
+                Handler handler = Handlers.load(a.handler(), a.handlerClasspath().orElse(null),
+                        a.root().orElse(null), a.httpLimits());
+                engine = new VirtualThreadEngine(handler, a.timeouts());
+            }
             Sockets.ensureAvailable();
         } catch (Handlers.HandlerLoadException | RuntimeException | LinkageError e) {
             log.error("worker cannot boot: {}", e.getMessage(), e);
@@ -137,8 +149,7 @@ public final class WorkerMain {
             System.exit(EXIT_NO_LINK);
             return;
         }
-        new WorkerMain(link, new VirtualThreadEngine(handler, a.timeouts()), a.maxConnections(), Path.of(a.link()))
-                .run();
+        new WorkerMain(link, engine, a.maxConnections(), Path.of(a.link())).run();
     }
 
     private void run() {
@@ -233,10 +244,14 @@ public final class WorkerMain {
 
     /** Starts accepting on the listening sockets the supervisor shared. Owns their fds from here. */
     private void listen(Listeners l) {
-        if (stopping || acceptors != null) {
+        if (stopping || acceptors != null || appListening) {
             // Stopping: too late to accept. Twice: the first set is the one in use.
             if (!stopping) log.warn("listeners sent twice; keeping the first fds={}", l.fds().size());
             l.fds().forEach(Fd::close);
+            return;
+        }
+        if (engine instanceof ListeningEngine app) {
+            listenInApp(app, l);
             return;
         }
         try {
@@ -249,6 +264,30 @@ public final class WorkerMain {
         log.info("worker accepting on shared listeners count={}", acceptors.count());
     }
 
+    /** The application's framework accepts on the shared listeners itself. Owns their fds from here. */
+    private void listenInApp(ListeningEngine app, Listeners l) {
+        List<java.nio.channels.ServerSocketChannel> channels = new ArrayList<>();
+        try {
+            for (int i = 0; i < l.fds().size(); i++) {
+                channels.add(Sockets.adoptListener(l.fds().get(i), l.families().get(i).jdk()));
+            }
+            app.listen(channels, maxConnections);
+            appListening = true;
+        } catch (IOException | RuntimeException e) {
+            l.fds().forEach(Fd::close); // the ones not adopted yet; adopted ones were released to their channel
+            for (var ch : channels) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // nothing left to release
+                }
+            }
+            log.error("worker cannot accept on the shared listeners: {}", e.toString(), e);
+            System.exit(EXIT_BOOT_ERROR);
+        }
+        log.info("worker accepting on shared listeners count={} by={}", channels.size(), app.getClass().getSimpleName());
+    }
+
     private void beginStop(Duration grace) {
         if (stopping) return;
         stopping = true;
@@ -257,6 +296,7 @@ public final class WorkerMain {
             // Shared listeners first: once the acceptors are done, every connection this worker took is in the engine.
             SharedAcceptors a = acceptors;
             if (a != null) a.close();
+            if (appListening && engine instanceof ListeningEngine app) app.stopListening();
             boolean graceful;
             try {
                 graceful = engine.shutdown(grace);
