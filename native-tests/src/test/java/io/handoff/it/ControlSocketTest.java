@@ -105,7 +105,8 @@ class ControlSocketTest extends OneServerTest {
         for (long target = 3; target >= 1; target--) {
             server.signal("TTOU");
             long t = target;
-            Control.awaitStatus(control(), x -> Long.valueOf(t).equals(x.get("workers_target")), Duration.ofSeconds(30));
+            Control.awaitStatus(control(), x -> Long.valueOf(t).equals(x.get("workers_target")),
+                    Duration.ofSeconds(30));
         }
         Map<String, Object> s = Control.awaitStatus(control(),
                 x -> Control.readyWorkers(x) == 1 && Control.workers(x).size() == 1, Duration.ofSeconds(60));
