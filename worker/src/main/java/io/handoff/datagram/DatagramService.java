@@ -203,6 +203,11 @@ public final class DatagramService {
         return graceful;
     }
 
+    /** Closes this process's references to the sockets (after {@link #stop}). */
+    public void close() {
+        for (Socket s : sockets) s.port().close();
+    }
+
     private static long remainingMillis(long deadline) { return (deadline - System.nanoTime()) / 1_000_000; }
 
     /** Datagrams received (served or handed to a thread). */

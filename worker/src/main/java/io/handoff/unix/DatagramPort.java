@@ -72,6 +72,21 @@ public final class DatagramPort implements Closeable {
         return new DatagramPort(fd, StandardProtocolFamily.UNIX);
     }
 
+    /**
+     * True when a Unix datagram socket is bound at {@code path}: a connect(2), which sends nothing, succeeds. A file
+     * nobody is bound to any more (its server died) refuses it, and may be removed.
+     */
+    public static boolean isBoundUnix(Path path) {
+        byte[] addr = unixAddress(path.toString());
+        int raw = Native.libc().socket(Native.AF_UNIX, Native.SOCK_DGRAM | Native.SOCK_CLOEXEC, 0);
+        if (raw < 0) return false;
+        try {
+            return Native.libc().connect(raw, addr, addr.length) == 0;
+        } finally {
+            Native.closeQuietly(raw);
+        }
+    }
+
     public ProtocolFamily family() { return family; }
 
     /** A close-on-exec duplicate for another process (the same socket: one queue). */

@@ -75,6 +75,9 @@ final class Native {
         @SaveError
         int bind(int sockfd, @jnr.ffi.annotations.In byte[] addr, int addrlen);
 
+        @SaveError
+        int connect(int sockfd, @jnr.ffi.annotations.In byte[] addr, int addrlen);
+
         int getpid();
 
         int geteuid();

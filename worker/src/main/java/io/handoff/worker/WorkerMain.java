@@ -61,10 +61,13 @@ public final class WorkerMain {
     private volatile SharedAcceptors acceptors;
 
     private final int maxConnections;
+    /** The datagram sockets this worker serves, if the supervisor sends any. */
+    private final DatagramWorker datagrams;
     /** The supervisor's rendezvous socket: this worker removes it if the supervisor died without doing so. */
     private final Path rendezvous;
 
-    private WorkerMain(MessageLink link, Engine engine, int maxConnections, Path rendezvous) {
+    private WorkerMain(MessageLink link, Engine engine, int maxConnections, Path rendezvous, DatagramWorker datagrams) {
+        this.datagrams = datagrams;
         this.link = link;
         this.engine = engine;
         this.maxConnections = maxConnections;
@@ -108,9 +111,11 @@ public final class WorkerMain {
             return;
         }
         Handler handler;
+        DatagramWorker datagrams;
         try {
-            handler = Handlers.load(a.handler(), a.handlerClasspath().orElse(null), a.root().orElse(null),
-                    a.httpLimits());
+            handler = DatagramWorker.streamHandler(a.handler(), a.handlerClasspath().orElse(null),
+                    a.root().orElse(null), a.httpLimits());
+            datagrams = DatagramWorker.forArgs(a.datagrams(), a.handler(), a.handlerClasspath().orElse(null), handler);
             Sockets.ensureAvailable();
         } catch (Handlers.HandlerLoadException | RuntimeException | LinkageError e) {
             log.error("worker cannot boot: {}", e.getMessage(), e);
@@ -135,8 +140,8 @@ public final class WorkerMain {
             System.exit(EXIT_NO_LINK);
             return;
         }
-        new WorkerMain(link, new VirtualThreadEngine(handler, a.timeouts()), a.maxConnections(), Path.of(a.link()))
-                .run();
+        new WorkerMain(link, new VirtualThreadEngine(handler, a.timeouts()), a.maxConnections(), Path.of(a.link()),
+                datagrams).run();
     }
 
     private void run() {
@@ -231,6 +236,11 @@ public final class WorkerMain {
 
     /** Starts accepting on the listening sockets the supervisor shared. Owns their fds from here. */
     private void listen(Listeners l) {
+        if (l.datagram()) {
+            if (stopping) l.fds().forEach(Fd::close);
+            else datagrams.serve(l);
+            return;
+        }
         if (stopping || acceptors != null) {
             // Stopping: too late to accept. Twice: the first set is the one in use.
             if (!stopping) log.warn("listeners sent twice; keeping the first fds={}", l.fds().size());
@@ -255,9 +265,9 @@ public final class WorkerMain {
             // Shared listeners first: once the acceptors are done, every connection this worker took is in the engine.
             SharedAcceptors a = acceptors;
             if (a != null) a.close();
-            boolean graceful;
+            boolean graceful = datagrams.stop(grace);
             try {
-                graceful = engine.shutdown(grace);
+                graceful &= engine.shutdown(grace);
             } catch (InterruptedException e) {
                 graceful = false;
             }
@@ -290,6 +300,8 @@ public final class WorkerMain {
                 int open = engine.open();
                 if (open == reportedOpen && System.nanoTime() - sentAt < HEARTBEAT_INTERVAL.toNanos()) continue;
                 link.send(() -> new Heartbeat(engine.open(), engine.served()));
+                Message counts = datagrams.stats();
+                if (counts != null) link.send(counts);
                 reportedOpen = open;
                 sentAt = System.nanoTime();
             }
@@ -321,13 +333,14 @@ public final class WorkerMain {
      * {@code maxConnections}: connections this worker holds at once; enforced here only when it accepts itself.
      */
     record WorkerArgs(String link, String handler, Optional<Path> handlerClasspath, Optional<Path> root,
-            Timeouts timeouts, HttpLimits httpLimits, int maxConnections) {
+            Timeouts timeouts, HttpLimits httpLimits, int maxConnections, int datagrams) {
         static WorkerArgs parse(String[] args) {
             String link = null, handler = "http";
             Path cp = null, root = null;
             long idleMs = Timeouts.DEFAULT_IDLE_SECONDS * 1000, readMs = Timeouts.DEFAULT_READ_SECONDS * 1000;
             long maxHeader = HttpLimits.DEFAULT_MAX_HEADER_BYTES, maxBody = HttpLimits.DEFAULT_MAX_BODY_BYTES;
             int maxConnections = Integer.MAX_VALUE;
+            int datagrams = 0; // the largest datagram served, when the supervisor will send datagram sockets
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 if (value == null) throw new IllegalArgumentException("missing value for " + args[i]);
@@ -341,13 +354,14 @@ public final class WorkerMain {
                     case "--max-header-bytes" -> maxHeader = number(args[i - 1], value);
                     case "--max-body-bytes" -> maxBody = number(args[i - 1], value);
                     case "--max-connections" -> maxConnections = Integer.parseInt(value);
+                    case "--max-datagram-bytes" -> datagrams = (int) Math.min(number(args[i - 1], value), 1 << 24);
                     default -> throw new IllegalArgumentException("unknown argument " + args[i - 1]);
                 }
             }
             if (link == null) throw new IllegalArgumentException("--link is required");
             if (maxHeader > Integer.MAX_VALUE) throw new IllegalArgumentException("--max-header-bytes too large");
             return new WorkerArgs(link, handler, Optional.ofNullable(cp), Optional.ofNullable(root),
-                    new Timeouts(Duration.ofMillis(idleMs), Duration.ofMillis(readMs)), new HttpLimits((int) maxHeader, maxBody), maxConnections);
+                    new Timeouts(Duration.ofMillis(idleMs), Duration.ofMillis(readMs)), new HttpLimits((int) maxHeader, maxBody), maxConnections, datagrams);
         }
 
         private static long number(String flag, String value) {
