@@ -57,6 +57,8 @@ public final class DatagramService {
     private final Semaphore inFlight;
     private final int maxInFlight;
     private final List<Thread> receivers = new ArrayList<>();
+    /** Per receive thread: when its handler call began, 0 while it receives. Written by that thread only. */
+    private final java.util.concurrent.atomic.AtomicLongArray busySince;
     private volatile DatagramHandler handler;
     private volatile boolean stopping;
     private volatile long drainDeadlineNanos;
@@ -83,6 +85,7 @@ public final class DatagramService {
         this.where = where;
         this.receiversPerSocket = where == Where.RECEIVER ? Math.max(1, receiversPerSocket) : 1;
         this.maxBytes = maxBytes;
+        this.busySince = new java.util.concurrent.atomic.AtomicLongArray(sockets.size() * this.receiversPerSocket);
         this.pool = where == Where.POOL ? new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(POOL_QUEUE), Thread.ofPlatform().name("datagram-", 0).factory(),
                 new ThreadPoolExecutor.AbortPolicy()) : null;
@@ -93,9 +96,28 @@ public final class DatagramService {
     public void start() {
         for (Socket s : sockets) {
             for (int i = 0; i < receiversPerSocket; i++) {
-                receivers.add(Thread.ofPlatform().name("recv-" + s.name() + "-" + i).start(() -> receive(s)));
+                int slot = receivers.size();
+                receivers.add(Thread.ofPlatform().name("recv-" + s.name() + "-" + i).start(() -> receive(s, slot)));
             }
         }
+    }
+
+    /**
+     * True when, for some socket, every receive thread has been inside one handler call for longer than
+     * {@code nanos}: nothing more is received from it. (Inline handlers only; the pool and virtual threads never
+     * hold a receive thread.) A fork worker stops heartbeating then, and is killed and replaced as hung.
+     */
+    public boolean stuckLongerThan(long nanos) {
+        long now = System.nanoTime();
+        for (int s = 0; s < sockets.size(); s++) {
+            boolean all = true;
+            for (int i = 0; i < receiversPerSocket && all; i++) {
+                long since = busySince.get(s * receiversPerSocket + i);
+                all = since != 0 && now - since > nanos;
+            }
+            if (all) return true;
+        }
+        return false;
     }
 
     /** From the next datagram on, served by {@code next} (reload). */
@@ -103,7 +125,7 @@ public final class DatagramService {
 
     public int sockets() { return sockets.size(); }
 
-    private void receive(Socket s) {
+    private void receive(Socket s, int slot) {
         DatagramPort.Receiver r = s.port().receiver(maxBytes);
         while (true) {
             int n;
@@ -132,7 +154,11 @@ public final class DatagramService {
             }
             in.increment();
             switch (where) {
-                case RECEIVER -> serve(new Received(s.port(), r.payload().asReadOnlyBuffer(), r.sender()));
+                case RECEIVER -> {
+                    busySince.set(slot, System.nanoTime() | 1);
+                    serve(new Received(s.port(), r.payload().asReadOnlyBuffer(), r.sender()));
+                    busySince.set(slot, 0);
+                }
                 case POOL -> {
                     Received d = copy(s.port(), r);
                     try {

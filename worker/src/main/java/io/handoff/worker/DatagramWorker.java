@@ -83,6 +83,15 @@ final class DatagramWorker {
         return true;
     }
 
+    /**
+     * Every receive thread of a socket has been stuck in one handler call for longer than {@code nanos}: the worker
+     * receives nothing more there, and should look hung to the supervisor.
+     */
+    boolean stuck(long nanos) {
+        DatagramService s = service;
+        return s != null && s.stuckLongerThan(nanos);
+    }
+
     /** The counters for the supervisor, or null before any socket came. */
     Message stats() {
         DatagramService s = service;

@@ -51,6 +51,8 @@ public final class WorkerMain {
     static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
     /** How soon a change in the number of open connections reaches the supervisor (it dispatches by that count). */
     static final Duration LOAD_REPORT_INTERVAL = Duration.ofMillis(10);
+    /** Every receive thread of a datagram socket in one handler call this long: the worker stops heartbeating. */
+    static final Duration DATAGRAM_HUNG_AFTER = Duration.ofSeconds(2);
 
     private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
 
@@ -299,6 +301,9 @@ public final class WorkerMain {
                 Thread.sleep(LOAD_REPORT_INTERVAL);
                 int open = engine.open();
                 if (open == reportedOpen && System.nanoTime() - sentAt < HEARTBEAT_INTERVAL.toNanos()) continue;
+                // Datagram handlers run on platform threads, which a spinning or blocked handler holds while the
+                // virtual threads (this one too) run on: when it holds every receive thread of a socket, go silent.
+                if (datagrams.stuck(DATAGRAM_HUNG_AFTER.toNanos())) continue;
                 link.send(() -> new Heartbeat(engine.open(), engine.served()));
                 Message counts = datagrams.stats();
                 if (counts != null) link.send(counts);
