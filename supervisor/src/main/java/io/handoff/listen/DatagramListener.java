@@ -28,8 +28,9 @@ import io.handoff.unix.Fd;
  */
 public final class DatagramListener implements Closeable {
     /**
-     * SO_RCVBUF asked for: room for bursts while every receiver is busy. Linux caps it at net.core.rmem_max (about
-     * 208 KiB by default; raise that sysctl for more).
+     * The receive buffer asked for: room for bursts while every receiver is busy (a few thousand small datagrams).
+     * Granted whole to a privileged supervisor (SO_RCVBUFFORCE); otherwise Linux caps it at net.core.rmem_max
+     * (about 208 KiB by default: raise that sysctl for more).
      */
     public static final int RECEIVE_BUFFER = 4 << 20;
 
@@ -101,7 +102,11 @@ public final class DatagramListener implements Closeable {
     }
 
     private static void tune(DatagramPort port) throws IOException {
-        port.setReceiveBuffer(RECEIVE_BUFFER);
+        int granted = port.setReceiveBuffer(RECEIVE_BUFFER);
+        if (granted < RECEIVE_BUFFER) {
+            org.slf4j.LoggerFactory.getLogger(DatagramListener.class).info("datagram receive buffer bytes={} (asked {};"
+                    + " raise net.core.rmem_max for more)", granted, RECEIVE_BUFFER);
+        }
     }
 
     /** Another socket of this SO_REUSEPORT group, on the same real address: the kernel spreads datagrams over them. */
