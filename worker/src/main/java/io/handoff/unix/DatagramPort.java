@@ -47,13 +47,32 @@ public final class DatagramPort implements Closeable {
         this.family = family;
     }
 
+    /**
+     * How long a blocking receive waits at most ({@code SO_RCVTIMEO}), so an idle receive thread notices a stop. Set
+     * on the socket, which every process holding it shares: all of them set the same value.
+     */
+    public static final int RECEIVE_TIMEOUT_MILLIS = 200;
+
     /** Takes over the fd of a bound JDK datagram channel (which is closed); the port owns a duplicate. */
     public static DatagramPort of(DatagramChannel bound, ProtocolFamily family) throws IOException {
-        return new DatagramPort(Sockets.detach(bound), family);
+        return new DatagramPort(Sockets.detach(bound), family).withReceiveTimeout();
     }
 
     /** A received datagram socket fd; the port owns it from here. */
-    public static DatagramPort adopt(Fd fd, ProtocolFamily family) { return new DatagramPort(fd, family); }
+    public static DatagramPort adopt(Fd fd, ProtocolFamily family) throws NativeException {
+        return new DatagramPort(fd, family).withReceiveTimeout();
+    }
+
+    private DatagramPort withReceiveTimeout() throws NativeException {
+        // struct timeval {long tv_sec; long tv_usec;} as four native ints (LP64, little-endian: low half first).
+        int[] tv = {0, 0, RECEIVE_TIMEOUT_MILLIS * 1000, 0};
+        if (Native.libc().setsockopt(fd.value(), Native.SOL_SOCKET, Native.SO_RCVTIMEO, tv, 16) < 0) {
+            int errno = Native.libcErrno();
+            fd.close();
+            throw new NativeException("setsockopt(SO_RCVTIMEO)", errno);
+        }
+        return this;
+    }
 
     /**
      * Binds a Unix datagram socket at {@code path} (close-on-exec). The JDK cannot make one. The caller removes a
@@ -69,7 +88,7 @@ public final class DatagramPort implements Closeable {
             fd.close();
             throw new NativeException("bind(" + path + ")", errno);
         }
-        return new DatagramPort(fd, StandardProtocolFamily.UNIX);
+        return new DatagramPort(fd, StandardProtocolFamily.UNIX).withReceiveTimeout();
     }
 
     /**
@@ -260,28 +279,29 @@ public final class DatagramPort implements Closeable {
         /** struct msghdr, its iovec and the sender's address (see {@link DatagramPort#header}). */
         private final ByteBuffer frame = ByteBuffer.allocateDirect(PAYLOAD_AT).order(ByteOrder.nativeOrder());
         private final long frameAt = Native.address(frame);
-        private final byte[] pollfd = new byte[8];
         private int length;
 
         private Receiver(int maxBytes) {
             // One byte more than allowed: a datagram that fills it is too large, whatever MSG_TRUNC says.
             data = ByteBuffer.allocateDirect(maxBytes + 1);
             dataAt = Native.address(data);
-            ByteBuffer.wrap(pollfd).order(ByteOrder.nativeOrder()).putInt(0, fd.value())
-                    .putShort(4, (short) Native.POLLIN);
         }
 
         /**
-         * Takes the next datagram, waiting up to {@code timeoutMillis} (0: not at all) for one. Returns its length,
+         * Takes the next datagram, waiting up to {@code timeoutMillis} for one (0: not at all; otherwise in steps of
+         * the socket's own receive timeout, {@link #RECEIVE_TIMEOUT_MILLIS}). Returns its length,
          * or {@link #NOTHING}, {@link #TOO_LARGE}, {@link #PEER_ERROR}. Throws when the socket itself fails
          * (closed: EBADF).
          */
         public int receive(int timeoutMillis) throws NativeException {
-            boolean waited = false;
+            long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
             while (true) {
                 header(frame, frameAt, SOCKADDR_MAX, dataAt, data.capacity());
-                // MSG_TRUNC: the datagram's real length even when it did not fit (the rest is discarded).
-                long n = Native.libc().recvmsg(fd.value(), frameAt, Native.MSG_DONTWAIT | Native.MSG_TRUNC);
+                // MSG_TRUNC: the datagram's real length even when it did not fit (the rest is discarded). Without
+                // MSG_DONTWAIT the call blocks, up to the socket's SO_RCVTIMEO: a blocked receiver is woken alone
+                // (an exclusive wait), where poll(2) would wake every thread of every worker on the socket.
+                int flags = Native.MSG_TRUNC | (timeoutMillis <= 0 ? Native.MSG_DONTWAIT : 0);
+                long n = Native.libc().recvmsg(fd.value(), frameAt, flags);
                 if (n >= 0) {
                     length = (int) Math.min(n, Integer.MAX_VALUE);
                     if (n >= data.capacity()) return TOO_LARGE;
@@ -292,12 +312,8 @@ public final class DatagramPort implements Closeable {
                 if (errno == Errno.EINTR) continue;
                 if (errno == Errno.ECONNREFUSED) return PEER_ERROR;
                 if (errno != Errno.EAGAIN) throw new NativeException("recvmsg", errno);
-                if (waited || timeoutMillis <= 0) return NOTHING;
-                // Only when idle: under load every call finds a datagram and this poll is never made. poll(2) with
-                // a timeout, not SO_RCVTIMEO, which would change the socket for every process sharing it.
-                int rc = Native.libc().poll(pollfd, 1, timeoutMillis);
-                if (rc < 0 && Native.libcErrno() != Errno.EINTR) throw new NativeException("poll", Native.libcErrno());
-                waited = true;
+                // The socket's receive timeout passed (or, not waiting, nothing was there).
+                if (timeoutMillis <= 0 || System.nanoTime() - deadline >= 0) return NOTHING;
             }
         }
 

@@ -23,6 +23,7 @@ final class Native {
     static final int SOCK_DGRAM = 2;
     static final int SO_RCVBUF = 8;
     static final int SO_RCVBUFFORCE = 33;
+    static final int SO_RCVTIMEO = 20;
     static final int POLLIN = 0x1;
     static final int MSG_TRUNC = 0x20;
     static final int MSG_PEEK = 0x02;

@@ -70,9 +70,16 @@ final class DatagramWorker {
             return false;
         }
         List<DatagramService.Socket> sockets = new ArrayList<>();
-        for (int i = 0; i < l.fds().size(); i++) {
-            sockets.add(new DatagramService.Socket(DatagramPort.adopt(l.fds().get(i), l.families().get(i).jdk()),
-                    "dgram" + i));
+        try {
+            for (int i = 0; i < l.fds().size(); i++) {
+                sockets.add(new DatagramService.Socket(DatagramPort.adopt(l.fds().get(i), l.families().get(i).jdk()),
+                        "dgram" + i));
+            }
+        } catch (java.io.IOException e) {
+            log.error("cannot serve the datagram sockets: {}", e.getMessage());
+            l.fds().forEach(Fd::close);
+            sockets.forEach(s -> s.port().close());
+            return false;
         }
         // Receivers per socket: one per processor, each calling the handler inline; more would only contend.
         int receivers = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
