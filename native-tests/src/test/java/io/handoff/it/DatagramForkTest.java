@@ -39,12 +39,13 @@ class DatagramForkTest {
 
             import java.nio.ByteBuffer;
 
-            /** Answers with the process's name (worker-1, worker-2...); "hang" holds the receive thread for good. */
+            /** Answers with the process's name (worker-1...); "n..." with itself; "hang" holds the receive thread for good. */
             public class WhoAmI implements io.handoff.datagram.DatagramHandler {
                 @Override
                 public void handle(io.handoff.datagram.Datagram d) throws Exception {
                     if (d.payload().remaining() == 4 && d.payload().get(0) == 'h') Thread.sleep(Long.MAX_VALUE);
-                    d.reply(ByteBuffer.wrap(System.getProperty("handoff.process").getBytes()));
+                    if (d.payload().remaining() > 0 && d.payload().get(0) == 'n') d.reply(d.payload()); // numbered
+                    else d.reply(ByteBuffer.wrap(System.getProperty("handoff.process").getBytes()));
                 }
             }
             """;
@@ -134,6 +135,40 @@ class DatagramForkTest {
         System.out.println("worker killed: answered=" + answered + " lost=" + lost);
         assertTrue(lost.get() <= 2, "lost=" + lost + " answered=" + answered);
         assertTrue(answered.get() > 300, "answered=" + answered);
+    }
+
+    /**
+     * SIGTERM right after a burst: every datagram already queued in the shared socket is answered before the
+     * workers leave (they drain it until they find it empty), and the stop is graceful.
+     */
+    @Test
+    void aGracefulStopAnswersEveryDatagramAlreadyReceived() throws Exception {
+        ServerProcess s = serve("--workers", "2");
+        int port = DatagramContract.udpPort(s);
+        int burst = 500;
+        Set<String> answers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        try (DatagramSocket c = DatagramContract.udpClient()) {
+            Thread reader = Thread.ofPlatform().start(() -> {
+                DatagramPacket p = new DatagramPacket(new byte[100], 100);
+                try {
+                    while (answers.size() < burst) {
+                        c.receive(p);
+                        answers.add(new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII));
+                    }
+                } catch (Exception e) {
+                    // timed out or closed: the count says what arrived
+                }
+            });
+            for (int i = 0; i < burst; i++) {
+                byte[] b = ("n" + i).getBytes(StandardCharsets.US_ASCII);
+                c.send(new DatagramPacket(b, b.length, InetAddress.getLoopbackAddress(), port));
+            }
+            s.signal("TERM");
+            assertEquals(0, s.awaitExit(Duration.ofSeconds(60)), s.log());
+            reader.join(10_000);
+        }
+        assertTrue(s.log().contains("stopped gracefully"), s.log());
+        assertEquals(burst, answers.size(), "answered before the stop ended");
     }
 
     /** A handler that never returns, on every receive thread: the worker goes silent, is killed and replaced. */
