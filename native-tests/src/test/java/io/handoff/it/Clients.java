@@ -56,6 +56,22 @@ final class Clients {
         }
     }
 
+    /** Sends {@code text} over TCP to 127.0.0.1:{@code port}, half-closes, returns what came back (an echo). */
+    static String echo(int port, String text) throws IOException {
+        try (Socket s = tcp(port)) {
+            s.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
+            s.shutdownOutput();
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Connects to 127.0.0.1:{@code port} and reads every byte until the server closes. */
+    static byte[] readAllBytes(int port) throws IOException {
+        try (Socket s = tcp(port)) {
+            return s.getInputStream().readAllBytes();
+        }
+    }
+
     /** {@code total} hello connections to 127.0.0.1:{@code port}, 50 at a time; every one must get its greeting. */
     static void hello(int port, int total) throws Exception {
         try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(50)) {

@@ -35,7 +35,7 @@ class EventsModelTest extends ModelContractTest {
                 "--handler", UserHandlerJar.CLASS_NAME, "--handler-classpath", jar.toString(), "--bind", "127.0.0.1:0");
         assertEquals(2, r.status(), r.output());
         assertEquals(1, r.lines().size(), "exactly one line, got:\n" + r.output());
-        assertTrue(r.output().contains("--model events runs the built-in handlers hello, echo, http; "
+        assertTrue(r.output().contains("--model events runs the built-in handlers hello, echo, http, daytime, time; "
                 + "a user handler needs fork, threads or virtual"), r.output());
         assertTrue(Files.exists(jar));
     }

@@ -24,6 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,6 +52,13 @@ abstract class ModelContractTest {
         ServerProcess s = ServerProcess.serve(all.toArray(String[]::new));
         started.add(s);
         return s;
+    }
+
+    /** The datagram side of the contract, with this model's flags. */
+    @Nested
+    class Datagrams extends DatagramContract {
+        @Override
+        List<String> modelArgs() { return ModelContractTest.this.modelArgs(); }
     }
 
     @AfterEach

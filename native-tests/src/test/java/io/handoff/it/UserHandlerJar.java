@@ -164,7 +164,7 @@ final class UserHandlerJar {
         return compile(dir, SLOW_WORKER, SLOW_WORKER_SOURCE, "slow-worker-handler.jar");
     }
 
-    private static Path compile(Path dir, String className, String source, String jarName) throws IOException {
+    static Path compile(Path dir, String className, String source, String jarName) throws IOException {
         String classFile = className.replace('.', '/');
         Path work = dir.resolve("build-" + jarName);
         Path src = work.resolve("src/" + classFile + ".java");

@@ -112,8 +112,27 @@ public final class BenchCommand implements Callable<Integer> {
                     + "). Default: ${DEFAULT-VALUE}.")
     Duration timeout;
 
+    @Option(names = "--datagram", description = "Measure UDP echo instead: each model serving udp:127.0.0.1:0 with "
+            + "the echo handler, and each --target as a UDP echo server, at every --rates value.")
+    boolean datagram;
+
+    @Option(names = "--rates", paramLabel = "LIST", split = ",", defaultValue = "20000,0",
+            description = "--datagram: datagrams per second in all, comma-separated; 0 is flat out (each sender keeps "
+                    + DatagramLoad.WINDOW + " in flight). Default: ${DEFAULT-VALUE}.")
+    List<Long> rates;
+
+    @Option(names = "--senders", paramLabel = "N", defaultValue = "4",
+            description = "--datagram: client sockets, each with a sending and a receiving thread. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int senders;
+
+    @Option(names = "--payload-bytes", paramLabel = "N", defaultValue = "64",
+            description = "--datagram: bytes per datagram (at least 16). Default: ${DEFAULT-VALUE}.")
+    int payloadBytes;
+
     @Override
     public Integer call() throws InterruptedException {
+        if (datagram) return datagramBench();
         BenchConfig config = validate();
         try {
             Files.createDirectories(config.out());
@@ -266,6 +285,30 @@ public final class BenchCommand implements Callable<Integer> {
                         + MAX_CONNECTIONS);
             }
             return (int) n;
+        }
+    }
+
+    private int datagramBench() throws InterruptedException {
+        if (senders < 1 || senders > 256) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--senders must be 1..256, got " + senders);
+        }
+        if (payloadBytes < 16 || payloadBytes > 65_507) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--payload-bytes must be 16..65507, got "
+                    + payloadBytes);
+        }
+        for (long r : rates) {
+            if (r < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--rates must be 0 or more");
+        }
+        List<String> names = models != null ? models.stream().map(Model::name).toList()
+                : targets.isEmpty() ? List.of("fork", "threads", "virtual", "events") : List.of();
+        try {
+            return new DatagramBench(names, targets, rates, senders, payloadBytes, workers, warmup, duration)
+                    .run(spec.commandLine().getOut());
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            log.error("datagram bench failed: {}", e.toString());
+            return 1;
         }
     }
 

@@ -126,6 +126,7 @@ final class BenchServer {
                     Matcher m = LISTENING.matcher(line);
                     if (m.find()) {
                         String host = m.group(1);
+                        if (host.startsWith("udp:")) host = host.substring("udp:".length());
                         if (host.startsWith("[")) host = host.substring(1, host.length() - 1);
                         listening.complete(new InetSocketAddress(host, Integer.parseInt(m.group(2))));
                     }

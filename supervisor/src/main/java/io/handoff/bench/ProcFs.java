@@ -113,6 +113,11 @@ final class ProcFs {
                 // no IPv6, or no /proc
             }
         }
+        return pidsHolding(inodes);
+    }
+
+    /** The processes (other than this one) holding a socket with one of {@code inodes}. */
+    private static Set<Long> pidsHolding(Set<Long> inodes) {
         Set<Long> pids = new TreeSet<>();
         if (inodes.isEmpty()) return pids;
         long self = ProcessHandle.current().pid();
@@ -127,6 +132,27 @@ final class ProcFs {
             // partial answer is still useful
         }
         return pids;
+    }
+
+    /** The processes holding a UDP socket bound to {@code port} (IPv4 or IPv6), found as {@link #pidsListeningOn}. */
+    static Set<Long> pidsBoundUdp(int port) {
+        Set<Long> inodes = new HashSet<>();
+        for (String table : List.of("net/udp", "net/udp6")) {
+            try {
+                List<String> rows = Files.readAllLines(PROC.resolve(table));
+                for (int i = 1; i < rows.size(); i++) {
+                    String[] f = rows.get(i).trim().split("\\s+");
+                    if (f.length < 10) continue;
+                    String local = f[1];
+                    if (Integer.parseInt(local.substring(local.lastIndexOf(':') + 1), 16) == port) {
+                        inodes.add(Long.parseLong(f[9]));
+                    }
+                }
+            } catch (IOException e) {
+                // no IPv6, or no /proc
+            }
+        }
+        return pidsHolding(inodes);
     }
 
     /** The inodes of the rows of a /proc/net/tcp table that listen (state 0A) on {@code port}. */

@@ -12,10 +12,14 @@ import org.slf4j.LoggerFactory;
 
 import io.handoff.supervisor.Durations;
 import io.handoff.engine.VirtualThreadIo;
+import io.handoff.datagram.DatagramHandler;
+import io.handoff.datagram.DatagramHandlers;
 import io.handoff.handler.Handler;
 import io.handoff.handler.Handlers;
 import io.handoff.handler.HttpLimits;
 import io.handoff.listen.BindAddress;
+import io.handoff.listen.DatagramListener;
+import io.handoff.supervisor.Datagrams;
 import io.handoff.listen.Listener;
 import io.handoff.supervisor.FdBudget;
 import io.handoff.supervisor.Pidfile;
@@ -69,13 +73,27 @@ final class ServeCommand implements Callable<Integer> {
     Integer eventLoops;
 
     @Option(names = "--bind", paramLabel = "ADDR", converter = BindConverter.class,
-            description = "HOST:PORT, [IPV6]:PORT, :PORT (all interfaces) or unix:PATH; repeatable; port 0 picks a "
-                    + "free port. Default: 127.0.0.1:8000.")
+            description = "HOST:PORT, [IPV6]:PORT, :PORT (all interfaces) or unix:PATH; datagrams: udp:HOST:PORT, "
+                    + "udp:[IPV6]:PORT, udp::PORT or unixgram:PATH; repeatable, mixable; port 0 picks a free port. "
+                    + "Default: 127.0.0.1:8000.")
     List<BindAddress> binds = new ArrayList<>();
 
     @Option(names = "--handler", paramLabel = "NAME|CLASS", defaultValue = "http",
-            description = "hello, echo, http, or the class name of a user handler. Default: ${DEFAULT-VALUE}.")
+            description = "hello, echo, http, daytime, time, or the class name of a user handler (a Handler for "
+                    + "connections, a DatagramHandler for datagrams, or both). Default: ${DEFAULT-VALUE}.")
     String handler;
+
+    @Option(names = "--datagram-sockets", paramLabel = "HOW", defaultValue = "shared",
+            description = "How --model fork workers get a udp: address: shared (one socket all workers receive on; "
+                    + "nothing queued is lost when a worker goes) or reuseport (an SO_REUSEPORT socket per worker: one "
+                    + "client's datagrams stay on one worker, but a socket's queue goes with its worker). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String datagramSockets;
+
+    @Option(names = "--max-datagram-bytes", paramLabel = "N", defaultValue = "65535",
+            description = "Largest datagram served; a larger one is dropped whole and counted. Default: "
+                    + "${DEFAULT-VALUE}.")
+    int maxDatagramBytes;
 
     @Option(names = "--handler-classpath", paramLabel = "JAR", description = "Jar (or directory) with the handler class.")
     Path handlerClasspath;
@@ -208,20 +226,40 @@ final class ServeCommand implements Callable<Integer> {
         }
         Handler handlerObject = null;
         io.handoff.engine.Engine appEngine = null;
+        DatagramHandler datagramHandler = null;
+        List<BindAddress> streamBinds = config.binds().stream().filter(b -> !b.datagram()).toList();
+        List<BindAddress> datagramBinds = config.binds().stream().filter(BindAddress::datagram).toList();
         try {
             // A bad --handler fails now, with a clear line, not in N workers. In fork the supervisor only checks it:
             // user code (a static initialiser that hangs, exits or fills the heap) runs in the workers alone.
             var app = io.handoff.app.Apps.detect(config.handler(), config.handlerClasspath());
+            if (app.isEmpty()) {
+                // A handler bound to a kind of socket it does not serve is refused before anything is loaded.
+                DatagramHandlers.checkKinds(handler, handlerClasspath,
+                        streamBinds.isEmpty() ? null : streamBinds.get(0).text(),
+                        datagramBinds.isEmpty() ? null : datagramBinds.get(0).text());
+            }
             if (app.isPresent()) {
+                if (!datagramBinds.isEmpty()) {
+                    throw new Handlers.HandlerLoadException("--handler " + handler + " is an application, which "
+                            + "serves connections, not datagrams: bind it to stream addresses only");
+                }
                 // --model events was refused in validate(): an application is not a built-in.
                 if (config.model() != Model.fork) {
                     appEngine = io.handoff.app.Apps.engine(app.get(), new io.handoff.app.AppSettings(
                             config.model().name(), config.threads(), config.timeouts(), config.httpLimits()));
                 }
             } else if (config.model() == Model.fork) {
-                Handlers.check(handler, handlerClasspath, root);
+                if (!streamBinds.isEmpty()) Handlers.check(handler, handlerClasspath, root);
+                if (!datagramBinds.isEmpty()) DatagramHandlers.check(handler, handlerClasspath);
             } else {
-                handlerObject = Handlers.load(handler, handlerClasspath, root, config.httpLimits());
+                // Loaded whenever it serves connections, even with no stream bind: the engine is made with it.
+                if (DatagramHandlers.kinds(handler, handlerClasspath).contains(DatagramHandlers.Kind.STREAM)) {
+                    handlerObject = Handlers.load(handler, handlerClasspath, root, config.httpLimits());
+                }
+                if (!datagramBinds.isEmpty()) {
+                    datagramHandler = DatagramHandlers.load(handler, handlerClasspath, handlerObject);
+                }
             }
         } catch (Handlers.HandlerLoadException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
@@ -242,12 +280,18 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         List<Listener> listeners = new ArrayList<>();
+        List<DatagramListener> datagramListeners = new ArrayList<>();
+        boolean reusePort = config.model() == Model.fork && datagramSockets.equals("reuseport");
         try {
             int inherited = socketActivationFds();
             if (inherited > 0) {
                 listeners.addAll(Listener.inherited(inherited));
             } else {
-                for (BindAddress b : config.binds()) listeners.add(Listener.bind(b, config.backlog()));
+                for (BindAddress b : streamBinds) listeners.add(Listener.bind(b, config.backlog()));
+            }
+            for (BindAddress b : datagramBinds) {
+                datagramListeners.add(DatagramListener.bind(b, reusePort && !(b.address()
+                        instanceof java.net.UnixDomainSocketAddress)));
             }
             // Hand connections over once their request is there, where the protocol has the client speak first.
             if (io.handoff.handler.Handlers.clientSpeaksFirst(config.handler())) {
@@ -255,19 +299,30 @@ final class ServeCommand implements Callable<Integer> {
             }
         } catch (Listener.ListenException e) {
             listeners.forEach(Listener::close);
+            datagramListeners.forEach(DatagramListener::close);
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        Supervisor supervisor = new Supervisor(config, listeners, handlerObject, SystemdNotifier.fromEnvironment());
+        if (handlerObject == null && appEngine == null && config.model() != Model.fork) {
+            handlerObject = NO_CONNECTIONS;
+        }
+        Supervisor supervisor = new Supervisor(config, listeners, new Datagrams(datagramListeners, datagramHandler,
+                reusePort, maxDatagramBytes), handlerObject, SystemdNotifier.fromEnvironment());
         if (appEngine != null) supervisor.serveWith(appEngine);
         try {
             supervisor.openControl();
         } catch (java.io.IOException e) {
             listeners.forEach(Listener::close);
+            datagramListeners.forEach(DatagramListener::close);
             throw new CommandLine.ParameterException(spec.commandLine(), "--control: " + e.getMessage());
         }
         logCapacity(config); // after the last configuration error: those stay one line
         return supervisor.run();
     }
+
+    /** The stream handler of a serve with datagram binds only: no connection ever reaches it. */
+    private static final Handler NO_CONNECTIONS = connection -> {
+        throw new IllegalStateException("no stream listener");
+    };
 
     /** LISTEN_FDS when LISTEN_PID names this process (sd_listen_fds(3)); 0 otherwise. */
     private static int socketActivationFds() {
@@ -315,6 +370,12 @@ final class ServeCommand implements Callable<Integer> {
                         + HttpLimits.MAX_HEADER_BYTES + ", got " + maxHeaderBytes);
         require(maxBodyBytes >= 0, "--max-body-bytes must be 0 (no limit) or more, got " + maxBodyBytes);
         require(dispatch == null || model == Model.fork, "--dispatch applies to --model fork only");
+        require(datagramSockets.equals("shared") || datagramSockets.equals("reuseport"),
+                "--datagram-sockets must be shared or reuseport, got '" + datagramSockets + "'");
+        require(datagramSockets.equals("shared") || model == Model.fork,
+                "--datagram-sockets applies to --model fork only");
+        require(maxDatagramBytes >= 1 && maxDatagramBytes <= 16 << 20,
+                "--max-datagram-bytes must be between 1 and " + (16 << 20) + ", got " + maxDatagramBytes);
         List<BindAddress> b = binds.isEmpty() ? List.of(BindAddress.parse("127.0.0.1:8000")) : List.copyOf(binds);
         planCapacity(n, b.size());
         return new ServeConfig(model, n, dispatch == null ? Dispatch.LEAST_LOADED : dispatch, threads, loops, b,

@@ -7,15 +7,36 @@ import java.net.UnknownHostException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 
-/** A parsed {@code --bind} value: {@code HOST:PORT}, {@code [IPV6]:PORT}, {@code :PORT} or {@code unix:PATH}. */
+/**
+ * A parsed {@code --bind} value: a stream address {@code HOST:PORT}, {@code [IPV6]:PORT}, {@code :PORT} or
+ * {@code unix:PATH}, or a datagram address {@code udp:} + any of the first three, or {@code unixgram:PATH}.
+ */
 public record BindAddress(String text, SocketAddress address) {
-    public static final String FORMS = "HOST:PORT, [IPV6]:PORT, :PORT or unix:PATH";
+    public static final String FORMS = "HOST:PORT, [IPV6]:PORT, :PORT, unix:PATH, udp:HOST:PORT, udp:[IPV6]:PORT, "
+            + "udp::PORT or unixgram:PATH";
+
+    /** A UDP or Unix datagram address ({@code udp:}, {@code unixgram:}). */
+    public boolean datagram() { return text.startsWith("udp:") || text.startsWith("unixgram:"); }
 
     public static BindAddress parse(String text) {
         if (text == null || text.isBlank()) throw new IllegalArgumentException("empty address; expected " + FORMS);
-        if (text.startsWith("unix:")) {
-            String path = text.substring("unix:".length());
-            if (path.isEmpty()) throw new IllegalArgumentException("'" + text + "' has no path; expected unix:PATH");
+        if (text.startsWith("udp:")) {
+            String rest = text.substring("udp:".length());
+            if (rest.startsWith("unix:") || rest.startsWith("unixgram:") || rest.startsWith("udp:")) {
+                throw new IllegalArgumentException("'" + text + "': udp: takes HOST:PORT, [IPV6]:PORT or :PORT");
+            }
+            try {
+                return new BindAddress(text, parse(rest).address());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage().replace("'" + rest + "'", "'" + text + "'"));
+            }
+        }
+        if (text.startsWith("unix:") || text.startsWith("unixgram:")) {
+            String prefix = text.startsWith("unix:") ? "unix:" : "unixgram:";
+            String path = text.substring(prefix.length());
+            if (path.isEmpty()) {
+                throw new IllegalArgumentException("'" + text + "' has no path; expected " + prefix + "PATH");
+            }
             if (path.indexOf('\0') >= 0) throw new IllegalArgumentException("'" + text + "' contains a NUL byte");
             return new BindAddress(text, UnixDomainSocketAddress.of(Path.of(path).toAbsolutePath()));
         }

@@ -73,6 +73,11 @@ public final class WorkerCommand {
         return cmd;
     }
 
+    /** The worker argument that makes it expect datagram sockets (none when {@code maxBytes} is 0). */
+    static List<String> datagrams(int maxBytes) {
+        return maxBytes <= 0 ? List.of() : List.of("--max-datagram-bytes", Integer.toString(maxBytes));
+    }
+
     /** The worker arguments for the timeouts and HTTP limits, appended to {@link #build}'s. */
     static List<String> limits(io.handoff.handler.Timeouts timeouts, io.handoff.handler.HttpLimits http) {
         return List.of(

@@ -74,6 +74,7 @@ public final class WorkerPool implements Pool {
         List<String> cmd = WorkerCommand.build(id, linkPath, spec.handler(), spec.handlerClasspath(), spec.root(),
                 spec.logFile(), spec.maxConnections());
         cmd.addAll(WorkerCommand.limits(spec.timeouts(), spec.httpLimits()));
+        cmd.addAll(WorkerCommand.datagrams(spec.maxDatagramBytes()));
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT)
@@ -145,6 +146,7 @@ public final class WorkerPool implements Pool {
                             events.refused(w, r);
                         }
                         case Heartbeat h -> w.reported(h.open(), h.served(), System.nanoTime());
+                        case io.handoff.protocol.Message.DatagramStats d -> w.datagrams(d);
                         case Drained d -> {
                             w.reported(0, d.served(), System.nanoTime());
                             // Nothing more goes to this worker; it exits when it reads the end of the link.

@@ -53,6 +53,8 @@ public final class WorkerProcess {
     private long readyNanos;
     private volatile MessageLink link;
     private volatile long lastHeartbeatNanos;
+    /** The worker's datagram counters, as its last report said; null while it reported none. */
+    private volatile io.handoff.protocol.Message.DatagramStats datagrams;
     /** Connections sent and not yet acknowledged: they exist only in the link's socket buffer. */
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Last acknowledgement or refusal, or the send that found nothing in flight: progress on the handoffs. */
@@ -176,6 +178,12 @@ public final class WorkerProcess {
     public void heard(long nowNanos) { lastHeartbeatNanos = nowNanos; }
 
     public long lastHeartbeatNanos() { return lastHeartbeatNanos; }
+
+    /** Called by the link reader with the worker's datagram counters. */
+    public void datagrams(io.handoff.protocol.Message.DatagramStats stats) { datagrams = stats; }
+
+    /** The last datagram counters reported, or null. */
+    public io.handoff.protocol.Message.DatagramStats datagrams() { return datagrams; }
 
     public long millisSinceHeartbeat() { return (System.nanoTime() - lastHeartbeatNanos) / 1_000_000; }
 

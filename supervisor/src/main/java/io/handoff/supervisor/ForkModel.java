@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import io.handoff.control.CommandRegistry.CommandException;
 import io.handoff.control.Json;
+import io.handoff.dispatch.DatagramSockets;
 import io.handoff.dispatch.DispatchMode;
 import io.handoff.dispatch.HandoffLoop;
 import io.handoff.dispatch.LeastLoaded;
@@ -78,6 +79,8 @@ final class ForkModel implements ServingModel {
     private boolean reloading;
     private boolean stopping;
     private final FailedStarts failedStarts = new FailedStarts();
+    /** Sends each ready worker its datagram sockets; set once by create(), before start. */
+    private DatagramSockets datagramSockets = new DatagramSockets(List.of());
 
     ForkModel(ServeConfig config, BlockingQueue<Event> events, LongSupplier clock,
             Function<PoolEvents, Pool> poolFactory, DispatchModeFactory distributions) {
@@ -90,9 +93,11 @@ final class ForkModel implements ServingModel {
     }
 
     /** The real thing: worker JVMs and the distribution {@code --dispatch} names. */
-    static ForkModel create(ServeConfig config, List<Listener> listeners, BlockingQueue<Event> events) {
+    static ForkModel create(ServeConfig config, List<Listener> listeners, Datagrams datagrams,
+            BlockingQueue<Event> events) {
         WorkerSpec spec = new WorkerSpec(config.handler(), config.handlerClasspath(), config.root(), config.logFile(),
-                config.workerConnections(), config.timeouts(), config.httpLimits());
+                config.workerConnections(), config.timeouts(), config.httpLimits(),
+                datagrams.any() ? datagrams.maxBytes() : 0);
         DispatchModeFactory distributions = (ready, all, onFailure) -> {
             HandoffLoop.Limits limits = HandoffLoop.Limits.of(config.maxConnections(), config.workerConnections(),
                     supervisorFdLimit() - FdBudget.RESERVE);
@@ -102,7 +107,9 @@ final class ForkModel implements ServingModel {
                 case SHARED -> new SharedListeners(listeners);
             };
         };
-        return new ForkModel(config, events, System::nanoTime, pe -> new WorkerPool(spec, pe), distributions);
+        ForkModel model = new ForkModel(config, events, System::nanoTime, pe -> new WorkerPool(spec, pe), distributions);
+        model.datagramSockets = new DatagramSockets(datagrams.listeners());
+        return model;
     }
 
     private static long supervisorFdLimit() {
@@ -175,6 +182,7 @@ final class ForkModel implements ServingModel {
         log.info("worker ready {} boot={}ms", w, ageMillis(w));
         // Workers that accept for themselves get the listening sockets now; the handoff loop reads readyView.
         if (distribution instanceof SharedListeners shared) shared.share(w);
+        datagramSockets.share(w);
         if (!ready && readyView.length >= target) {
             ready = true;
             distribution.start();
@@ -394,6 +402,7 @@ final class ForkModel implements ServingModel {
                     "state", describe(w.state()), "age_seconds", ageMillis(w) / 1000, "served", w.served(),
                     "open", w.open(), "rss_mb", Math.max(0, pool.rssKb(w) / 1024),
                     "last_heartbeat_ms", (clock.getAsLong() - w.lastHeartbeatNanos()) / 1_000_000));
+            if (datagramSockets.any()) out.getLast().put("datagrams", datagramCounters(w.datagrams()));
         }
         return out;
     }
@@ -410,7 +419,27 @@ final class ForkModel implements ServingModel {
                 "max_connections", config.maxConnections(), "worker_connections", config.workerConnections());
         DispatchMode d = distribution;
         if (d != null) out.putAll(d.counters());
+        if (datagramSockets.any()) {
+            long in = 0, sent = 0, dropped = 0, failed = 0, undelivered = 0;
+            for (WorkerProcess w : workers) {
+                var s = w.datagrams();
+                if (s == null) continue;
+                in += s.in();
+                sent += s.out();
+                dropped += s.dropped();
+                failed += s.failed();
+                undelivered += s.undelivered();
+            }
+            out.put("datagrams_by_current_workers", Json.object("in", in, "out", sent, "dropped", dropped,
+                    "failed", failed, "undelivered", undelivered));
+        }
         return out;
+    }
+
+    private static Map<String, Object> datagramCounters(io.handoff.protocol.Message.DatagramStats s) {
+        return s == null ? Json.object("in", 0, "out", 0, "dropped", 0, "failed", 0, "undelivered", 0)
+                : Json.object("in", s.in(), "out", s.out(), "dropped", s.dropped(), "failed", s.failed(),
+                        "undelivered", s.undelivered());
     }
 
     @Override
@@ -455,6 +484,8 @@ final class ForkModel implements ServingModel {
         }
         pool.awaitExit(left, Duration.ofSeconds(5));
         pool.close();
+        // Only now: the workers drained the shared datagram sockets through the supervisor's copies.
+        datagramSockets.stop();
         return left.isEmpty();
     }
 

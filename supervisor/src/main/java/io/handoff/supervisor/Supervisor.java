@@ -40,6 +40,8 @@ public final class Supervisor {
 
     private final ServeConfig config;
     private final List<Listener> listeners;
+    /** The datagram sockets, served beside the listeners by the same model. */
+    private final Datagrams datagrams;
     private final Handler handler;
     /** Set before run() when the handler is an application; null otherwise. */
     private io.handoff.engine.Engine appEngine;
@@ -58,8 +60,14 @@ public final class Supervisor {
     private boolean pidfileWritten;
 
     public Supervisor(ServeConfig config, List<Listener> listeners, Handler handler, SystemdNotifier systemd) {
+        this(config, listeners, Datagrams.NONE, handler, systemd);
+    }
+
+    public Supervisor(ServeConfig config, List<Listener> listeners, Datagrams datagrams, Handler handler,
+            SystemdNotifier systemd) {
         this.config = config;
         this.listeners = listeners;
+        this.datagrams = datagrams;
         this.handler = handler;
         this.systemd = systemd;
         registerCommands();
@@ -68,7 +76,8 @@ public final class Supervisor {
     /** Binds the control socket; a failure is a configuration error the caller reports. */
     public Path openControl() throws IOException {
         Path path = config.control() != null ? config.control()
-                : io.handoff.control.ControlPaths.forInstance(listeners.get(0).describe());
+                : io.handoff.control.ControlPaths.forInstance(listeners.isEmpty()
+                        ? datagrams.listeners().get(0).describe() : listeners.get(0).describe());
         control = ControlServer.start(path, this::submitCommand, replies::release);
         return path;
     }
@@ -132,6 +141,7 @@ public final class Supervisor {
     private Map<String, Object> status() {
         List<Object> ls = new ArrayList<>();
         for (Listener l : listeners) ls.add(l.describe());
+        for (io.handoff.listen.DatagramListener d : datagrams.listeners()) ls.add(d.describe());
         Map<String, Object> s = Json.object("pid", ProcessHandle.current().pid(), "model", config.model().name(),
                 "handler", config.handler(), "listeners", ls,
                 "uptime_seconds", (System.currentTimeMillis() - startedMillis) / 1000,
@@ -170,13 +180,13 @@ public final class Supervisor {
     public int run() {
         Signals.install(events);
         model = switch (config.model()) {
-            case fork -> ForkModel.create(config, listeners, events);
+            case fork -> ForkModel.create(config, listeners, datagrams, events);
             case threads -> new InProcessModel(config, listeners, appEngine != null ? appEngine
-                    : new ThreadPoolEngine(handler, config.threads(), config.timeouts()));
+                    : new ThreadPoolEngine(handler, config.threads(), config.timeouts()), datagrams);
             case virtual -> new InProcessModel(config, listeners, appEngine != null ? appEngine
-                    : new VirtualThreadEngine(handler, config.timeouts()));
+                    : new VirtualThreadEngine(handler, config.timeouts()), datagrams);
             case events -> new InProcessModel(config, listeners,
-                    new EventLoopEngine(handler, config.eventLoops(), config.timeouts()));
+                    new EventLoopEngine(handler, config.eventLoops(), config.timeouts()), datagrams);
         };
         // No deadline of its own for the first start: each worker has --boot-timeout, and the fork model gives up
         // after a bounded number of failed starts.
@@ -277,6 +287,10 @@ public final class Supervisor {
 
     private void announce() {
         for (Listener l : listeners) log.info("listening on {} {}", l.describe(), config.describeModel());
+        for (io.handoff.listen.DatagramListener d : datagrams.listeners()) {
+            log.info("listening on {} {}{}", d.describe(), config.describeModel(),
+                    config.model() == ServeConfig.Model.fork && d.reusePort() ? " datagram_sockets=reuseport" : "");
+        }
         if (control != null) log.info("control socket {}", control.path());
         if (config.pidfile() != null) {
             try {
@@ -300,7 +314,10 @@ public final class Supervisor {
     }
 
     /** Models close the listeners as they stop; this covers a model that failed before it had them. */
-    private void closeListeners() { listeners.forEach(Listener::close); }
+    private void closeListeners() {
+        listeners.forEach(Listener::close);
+        datagrams.listeners().forEach(io.handoff.listen.DatagramListener::close);
+    }
 
     private void closeControl() {
         if (control != null) control.close();

@@ -13,7 +13,7 @@ import java.util.List;
 
 /** Makes the one handler object a process serves with: a built-in by name, or a user class from a jar. */
 public final class Handlers {
-    public static final List<String> BUILT_IN = List.of("hello", "echo", "http");
+    public static final List<String> BUILT_IN = List.of("hello", "echo", "http", "daytime", "time");
 
     private Handlers() {}
 
@@ -41,6 +41,10 @@ public final class Handlers {
                 return new HelloHandler();
             case "echo":
                 return new EchoHandler();
+            case "daytime":
+                return new DaytimeHandler();
+            case "time":
+                return new TimeHandler();
             case "http":
                 if (root != null && !Files.isDirectory(root)) {
                     throw new HandlerLoadException("--root " + root + " is not a directory");

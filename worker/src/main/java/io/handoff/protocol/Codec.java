@@ -28,7 +28,10 @@ public final class Codec {
     public static final int RECEIVE_BUFFER = 4 * MAX_FRAME;
 
     private static final byte READY = 1, HANDOFF = 2, ACCEPTED = 3, REFUSED = 4, HEARTBEAT = 5, STOP = 6, DRAINED = 7,
-            REOPEN_LOGS = 8, LISTENERS = 9;
+            REOPEN_LOGS = 8, LISTENERS = 9,
+            DATAGRAM_STATS = 10;
+    /** Set in a Listeners family byte for a datagram socket. */
+    private static final int DATAGRAM_BIT = 0x40;
 
     private Codec() {}
 
@@ -56,9 +59,15 @@ public final class Codec {
             case ReopenLogs r -> out.put(REOPEN_LOGS);
             case Listeners l -> {
                 out.put(LISTENERS);
-                putFamilies(out, l.families());
+                out.putShort((short) l.families().size());
+                for (int i = 0; i < l.families().size(); i++) {
+                    out.put((byte) (l.families().get(i).ordinal()
+                            | (l.kinds().get(i) == Message.Kind.DATAGRAM ? DATAGRAM_BIT : 0)));
+                }
                 fds = l.fds();
             }
+            case Message.DatagramStats d -> out.put(DATAGRAM_STATS).putLong(d.in()).putLong(d.out())
+                    .putLong(d.dropped()).putLong(d.failed()).putLong(d.undelivered());
         }
         out.putInt(start, out.position() - start - 4);
         return fds;
@@ -70,11 +79,6 @@ public final class Codec {
             byte[] peer = peers.get(i);
             out.put((byte) families.get(i).ordinal()).put((byte) peer.length).put(peer);
         }
-    }
-
-    private static void putFamilies(ByteBuffer out, List<Family> families) {
-        out.putShort((short) families.size());
-        for (Family f : families) out.put((byte) f.ordinal());
     }
 
     /**
@@ -133,9 +137,12 @@ public final class Codec {
                 case DRAINED -> new Drained(in.get() != 0, in.getLong());
                 case REOPEN_LOGS -> new ReopenLogs();
                 case LISTENERS -> {
-                    List<Family> families = getFamilies(in);
-                    yield new Listeners(families, takeFds(families.size()));
+                    List<Message.Kind> kinds = new ArrayList<>();
+                    List<Family> families = getFamilies(in, kinds);
+                    yield new Listeners(families, kinds, takeFds(families.size()));
                 }
+                case DATAGRAM_STATS -> new Message.DatagramStats(in.getLong(), in.getLong(), in.getLong(),
+                        in.getLong(), in.getLong());
                 default -> throw new ProtocolException("unknown frame type " + type);
             };
         }
@@ -159,13 +166,15 @@ public final class Codec {
             return peers;
         }
 
-        private static List<Family> getFamilies(ByteBuffer in) throws ProtocolException {
+        private static List<Family> getFamilies(ByteBuffer in, List<Message.Kind> kinds) throws ProtocolException {
             int n = in.getShort();
             if (n < 0 || n > 253) throw new ProtocolException("bad fd count " + n);
             Family[] all = Family.values();
             List<Family> families = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                int ordinal = in.get();
+                int b = in.get();
+                kinds.add((b & DATAGRAM_BIT) != 0 ? Message.Kind.DATAGRAM : Message.Kind.STREAM);
+                int ordinal = b & ~DATAGRAM_BIT;
                 if (ordinal < 0 || ordinal >= all.length) throw new ProtocolException("bad family " + ordinal);
                 families.add(all[ordinal]);
             }

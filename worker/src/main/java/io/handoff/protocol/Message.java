@@ -56,17 +56,38 @@ public sealed interface Message {
     }
 
     /**
-     * Supervisor → worker, once, right after {@link Ready}, with {@code --dispatch shared}: the listening sockets
+     * Supervisor → worker, right after {@link Ready}: the datagram sockets it serves (every dispatch mode), and with
+     * {@code --dispatch shared} in a message of their own, the listening sockets
      * themselves. The worker accepts on them and the supervisor accepts nothing; its own copies only keep the
      * sockets alive for the next worker. The worker owns the fds it received and closes them when it stops
      * accepting (on {@link Stop}). Nothing is acknowledged: a listening socket is not a connection, and a worker that
      * dies takes its copies with it while the kernel's backlog keeps waiting for the other workers.
      */
-    record Listeners(List<Family> families, List<Fd> fds) implements Message {
+    record Listeners(List<Family> families, List<Kind> kinds, List<Fd> fds) implements Message {
         public Listeners {
-            if (families.size() != fds.size()) throw new IllegalArgumentException("families and fds differ in count");
+            if (families.size() != fds.size() || kinds.size() != fds.size()) {
+                throw new IllegalArgumentException("families, kinds and fds differ in count");
+            }
         }
+
+        /** Listening stream sockets only ({@code --dispatch shared}). */
+        public Listeners(List<Family> families, List<Fd> fds) {
+            this(families, java.util.Collections.nCopies(families.size(), Kind.STREAM), fds);
+        }
+
+        /** True when these are datagram sockets: a message carries one kind only. */
+        public boolean datagram() { return !kinds.isEmpty() && kinds.get(0) == Kind.DATAGRAM; }
     }
+
+    /**
+     * Worker → supervisor, with its heartbeats when it serves datagram sockets: datagrams received, answers sent,
+     * datagrams dropped (too large, or nobody free to take them), handler failures, answers not deliverable. Totals
+     * since the worker started.
+     */
+    record DatagramStats(long in, long out, long dropped, long failed, long undelivered) implements Message {}
+
+    /** What a socket in {@link Listeners} is: a listening stream socket, or a bound datagram socket. */
+    enum Kind { STREAM, DATAGRAM }
 
     /** Worker → supervisor, periodically: liveness and load. */
     record Heartbeat(int open, long served) implements Message {}

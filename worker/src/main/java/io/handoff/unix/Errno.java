@@ -6,6 +6,7 @@ final class Errno {
     static final int EBADF = 9;
     static final int EAGAIN = 11;
     static final int EPIPE = 32;
+    static final int ECONNREFUSED = 111;
     static final int ECONNABORTED = 103;
     static final int ECONNRESET = 104;
     static final int EMFILE = 24;

@@ -19,6 +19,13 @@ final class Native {
     static final int TCP_NODELAY = 1;
     static final int TCP_DEFER_ACCEPT = 9;
     static final int TCP_NOTSENT_LOWAT = 25;
+    static final int AF_UNIX = 1;
+    static final int SOCK_DGRAM = 2;
+    static final int SO_RCVBUF = 8;
+    static final int SO_RCVBUFFORCE = 33;
+    static final int SO_RCVTIMEO = 20;
+    static final int POLLIN = 0x1;
+    static final int MSG_TRUNC = 0x20;
     static final int MSG_PEEK = 0x02;
     static final int MSG_CTRUNC = 0x08;
     static final int MSG_DONTWAIT = 0x40;
@@ -62,6 +69,16 @@ final class Native {
 
         @SaveError
         int listen(int sockfd, int backlog);
+
+        @SaveError
+        int socket(int domain, int type, int protocol);
+
+        /** {@code addr} is a whole struct sockaddr, copied in. */
+        @SaveError
+        int bind(int sockfd, @jnr.ffi.annotations.In byte[] addr, int addrlen);
+
+        @SaveError
+        int connect(int sockfd, @jnr.ffi.annotations.In byte[] addr, int addrlen);
 
         int getpid();
 

@@ -56,6 +56,8 @@ public final class WorkerMain {
     static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
     /** How soon a change in the number of open connections reaches the supervisor (it dispatches by that count). */
     static final Duration LOAD_REPORT_INTERVAL = Duration.ofMillis(10);
+    /** Every receive thread of a datagram socket in one handler call this long: the worker stops heartbeating. */
+    static final Duration DATAGRAM_HUNG_AFTER = Duration.ofSeconds(2);
 
     private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
 
@@ -68,10 +70,13 @@ public final class WorkerMain {
     private volatile boolean appListening;
 
     private final int maxConnections;
+    /** The datagram sockets this worker serves, if the supervisor sends any. */
+    private final DatagramWorker datagrams;
     /** The supervisor's rendezvous socket: this worker removes it if the supervisor died without doing so. */
     private final Path rendezvous;
 
-    private WorkerMain(MessageLink link, Engine engine, int maxConnections, Path rendezvous) {
+    private WorkerMain(MessageLink link, Engine engine, int maxConnections, Path rendezvous, DatagramWorker datagrams) {
+        this.datagrams = datagrams;
         this.link = link;
         this.engine = engine;
         this.maxConnections = maxConnections;
@@ -115,15 +120,19 @@ public final class WorkerMain {
             return;
         }
         Engine engine;
+        DatagramWorker datagrams;
         try {
             // An application (servlet, WAR, Netty) is started here, before Ready: ready means the app is up.
             var app = Apps.detect(a.handler(), a.handlerClasspath().orElse(null));
             if (app.isPresent()) {
                 engine = Apps.engine(app.get(), new AppSettings("fork", 0, a.timeouts(), a.httpLimits()));
+                datagrams = DatagramWorker.forArgs(0, a.handler(), null, null); // an app serves connections only
             } else {
-                Handler handler = Handlers.load(a.handler(), a.handlerClasspath().orElse(null),
+                Handler handler = DatagramWorker.streamHandler(a.handler(), a.handlerClasspath().orElse(null),
                         a.root().orElse(null), a.httpLimits());
                 engine = new VirtualThreadEngine(handler, a.timeouts());
+                datagrams = DatagramWorker.forArgs(a.datagrams(), a.handler(), a.handlerClasspath().orElse(null),
+                        handler);
             }
             Sockets.ensureAvailable();
         } catch (Handlers.HandlerLoadException | RuntimeException | LinkageError e) {
@@ -149,7 +158,7 @@ public final class WorkerMain {
             System.exit(EXIT_NO_LINK);
             return;
         }
-        new WorkerMain(link, engine, a.maxConnections(), Path.of(a.link())).run();
+        new WorkerMain(link, engine, a.maxConnections(), Path.of(a.link()), datagrams).run();
     }
 
     private void run() {
@@ -244,6 +253,11 @@ public final class WorkerMain {
 
     /** Starts accepting on the listening sockets the supervisor shared. Owns their fds from here. */
     private void listen(Listeners l) {
+        if (l.datagram()) {
+            if (stopping) l.fds().forEach(Fd::close);
+            else datagrams.serve(l);
+            return;
+        }
         if (stopping || acceptors != null || appListening) {
             // Stopping: too late to accept. Twice: the first set is the one in use.
             if (!stopping) log.warn("listeners sent twice; keeping the first fds={}", l.fds().size());
@@ -297,9 +311,9 @@ public final class WorkerMain {
             SharedAcceptors a = acceptors;
             if (a != null) a.close();
             if (appListening && engine instanceof ListeningEngine app) app.stopListening();
-            boolean graceful;
+            boolean graceful = datagrams.stop(grace);
             try {
-                graceful = engine.shutdown(grace);
+                graceful &= engine.shutdown(grace);
             } catch (InterruptedException e) {
                 graceful = false;
             }
@@ -338,9 +352,16 @@ public final class WorkerMain {
             while (true) {
                 long sinceSent = System.nanoTime() - sentAt;
                 if (engine.open() != reportedOpen || sinceSent >= heartbeatNanos) {
-                    link.send(() -> new Heartbeat(engine.open(), engine.served()));
-                    reportedOpen = engine.open();
-                    sentAt = System.nanoTime();
+                    // Datagram handlers run on platform threads, which a spinning or blocked handler holds while the
+                    // virtual threads (this one too) run on: when it holds every receive thread of a socket, go
+                    // silent (looking again every 10 ms), so the supervisor finds the worker hung.
+                    if (!datagrams.stuck(DATAGRAM_HUNG_AFTER.toNanos())) {
+                        link.send(() -> new Heartbeat(engine.open(), engine.served()));
+                        Message counts = datagrams.stats();
+                        if (counts != null) link.send(counts);
+                        reportedOpen = engine.open();
+                        sentAt = System.nanoTime();
+                    }
                     Thread.sleep(LOAD_REPORT_INTERVAL); // at most 100 reports a second
                 } else if (!told) {
                     Thread.sleep(LOAD_REPORT_INTERVAL);
@@ -379,13 +400,14 @@ public final class WorkerMain {
      * {@code maxConnections}: connections this worker holds at once; enforced here only when it accepts itself.
      */
     record WorkerArgs(String link, String handler, Optional<Path> handlerClasspath, Optional<Path> root,
-            Timeouts timeouts, HttpLimits httpLimits, int maxConnections) {
+            Timeouts timeouts, HttpLimits httpLimits, int maxConnections, int datagrams) {
         static WorkerArgs parse(String[] args) {
             String link = null, handler = "http";
             Path cp = null, root = null;
             long idleMs = Timeouts.DEFAULT_IDLE_SECONDS * 1000, readMs = Timeouts.DEFAULT_READ_SECONDS * 1000;
             long maxHeader = HttpLimits.DEFAULT_MAX_HEADER_BYTES, maxBody = HttpLimits.DEFAULT_MAX_BODY_BYTES;
             int maxConnections = Integer.MAX_VALUE;
+            int datagrams = 0; // the largest datagram served, when the supervisor will send datagram sockets
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 if (value == null) throw new IllegalArgumentException("missing value for " + args[i]);
@@ -399,13 +421,14 @@ public final class WorkerMain {
                     case "--max-header-bytes" -> maxHeader = number(args[i - 1], value);
                     case "--max-body-bytes" -> maxBody = number(args[i - 1], value);
                     case "--max-connections" -> maxConnections = Integer.parseInt(value);
+                    case "--max-datagram-bytes" -> datagrams = (int) Math.min(number(args[i - 1], value), 1 << 24);
                     default -> throw new IllegalArgumentException("unknown argument " + args[i - 1]);
                 }
             }
             if (link == null) throw new IllegalArgumentException("--link is required");
             if (maxHeader > Integer.MAX_VALUE) throw new IllegalArgumentException("--max-header-bytes too large");
             return new WorkerArgs(link, handler, Optional.ofNullable(cp), Optional.ofNullable(root),
-                    new Timeouts(Duration.ofMillis(idleMs), Duration.ofMillis(readMs)), new HttpLimits((int) maxHeader, maxBody), maxConnections);
+                    new Timeouts(Duration.ofMillis(idleMs), Duration.ofMillis(readMs)), new HttpLimits((int) maxHeader, maxBody), maxConnections, datagrams);
         }
 
         private static long number(String flag, String value) {

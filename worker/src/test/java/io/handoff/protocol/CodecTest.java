@@ -19,7 +19,8 @@ import io.handoff.protocol.Message.Stop;
 class CodecTest {
     private static final List<Message> SAMPLE = List.of(
             new Ready(4242), new Accepted(7L, 253, 300), new Heartbeat(12, 1_000_000_000_000L), new Stop(30_000),
-            new Accepted(Long.MAX_VALUE, 0, 0), new Listeners(List.of(), List.of()));
+            new Accepted(Long.MAX_VALUE, 0, 0), new Listeners(List.of(), List.of()),
+            new Message.DatagramStats(1, 2, 3, Long.MAX_VALUE, 0));
 
     private static ByteBuffer encodeAll(List<Message> messages) {
         ByteBuffer out = ByteBuffer.allocate(Codec.MAX_FRAME * messages.size());
