@@ -2,11 +2,7 @@ package io.handoff.datagram;
 
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Modifier;
-import java.net.MalformedURLException;
-import java.net.URL;
 import java.net.URLClassLoader;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Set;
@@ -32,10 +28,9 @@ public final class DatagramHandlers {
     public static Set<Kind> kinds(String name, Path classpath) throws HandlerLoadException {
         if (BuiltInDatagrams.NAMES.contains(name)) return EnumSet.of(Kind.STREAM, Kind.DATAGRAM);
         if (Handlers.BUILT_IN.contains(name)) return EnumSet.of(Kind.STREAM);
-        URLClassLoader loader = loader(classpath);
+        URLClassLoader loader = Handlers.openClasspath(classpath);
         try {
-            Class<?> cls = userClass(name, classpath, loader == null ? DatagramHandlers.class.getClassLoader() : loader,
-                    false);
+            Class<?> cls = Handlers.userClass(name, classpath, loader, false);
             Set<Kind> kinds = EnumSet.noneOf(Kind.class);
             if (Handler.class.isAssignableFrom(cls)) kinds.add(Kind.STREAM);
             if (DatagramHandler.class.isAssignableFrom(cls)) kinds.add(Kind.DATAGRAM);
@@ -76,11 +71,11 @@ public final class DatagramHandlers {
         DatagramHandler builtIn = BuiltInDatagrams.of(name);
         if (builtIn != null) return builtIn;
         if (streamForm instanceof DatagramHandler both) return both;
-        URLClassLoader loader = loader(classpath);
-        Class<?> cls = userClass(name, classpath, loader == null ? DatagramHandlers.class.getClassLoader() : loader,
-                true);
+        URLClassLoader loader = Handlers.openClasspath(classpath);
+        Class<?> cls = Handlers.userClass(name, classpath, loader, true);
         if (!DatagramHandler.class.isAssignableFrom(cls)) {
-            throw new HandlerLoadException("--handler " + name + " does not implement " + DatagramHandler.class.getName());
+            throw new HandlerLoadException("--handler " + name + " does not implement "
+                    + DatagramHandler.class.getName());
         }
         try {
             return (DatagramHandler) cls.getConstructor().newInstance();
@@ -96,10 +91,9 @@ public final class DatagramHandlers {
     /** As {@link #load}'s checks, without running the class's code (the fork supervisor never runs user code). */
     public static void check(String name, Path classpath) throws HandlerLoadException {
         if (BuiltInDatagrams.NAMES.contains(name)) return;
-        URLClassLoader loader = loader(classpath);
+        URLClassLoader loader = Handlers.openClasspath(classpath);
         try {
-            Class<?> cls = userClass(name, classpath, loader == null ? DatagramHandlers.class.getClassLoader() : loader,
-                    false);
+            Class<?> cls = Handlers.userClass(name, classpath, loader, false);
             if (!DatagramHandler.class.isAssignableFrom(cls)) {
                 throw new HandlerLoadException("--handler " + name + " does not implement "
                         + DatagramHandler.class.getName());
@@ -110,38 +104,6 @@ public final class DatagramHandlers {
         } finally {
             closeQuietly(loader);
         }
-    }
-
-    private static URLClassLoader loader(Path classpath) throws HandlerLoadException {
-        if (classpath == null) return null;
-        if (!Files.exists(classpath)) {
-            throw new HandlerLoadException("--handler-classpath " + classpath + " does not exist");
-        }
-        try {
-            return new URLClassLoader("datagram-handler", new URL[] {classpath.toUri().toURL()},
-                    DatagramHandlers.class.getClassLoader());
-        } catch (MalformedURLException e) {
-            throw new HandlerLoadException("--handler-classpath " + classpath + ": " + e.getMessage());
-        }
-    }
-
-    private static Class<?> userClass(String name, Path classpath, ClassLoader loader, boolean initialize)
-            throws HandlerLoadException {
-        Class<?> cls;
-        try {
-            cls = Class.forName(name, initialize, loader);
-        } catch (ClassNotFoundException | NoClassDefFoundError e) {
-            throw new HandlerLoadException("--handler " + name + ": not a built-in and no such class"
-                    + (classpath == null ? " (give its jar with --handler-classpath)" : " in " + classpath));
-        } catch (ExceptionInInitializerError e) {
-            throw new HandlerLoadException("--handler " + name + ": its static initialiser failed: " + e.getCause());
-        } catch (LinkageError e) {
-            throw new HandlerLoadException("--handler " + name + ": cannot be loaded: " + e);
-        }
-        if (!Modifier.isPublic(cls.getModifiers())) {
-            throw new HandlerLoadException("--handler " + name + " needs a public no-argument constructor");
-        }
-        return cls;
     }
 
     private static void closeQuietly(URLClassLoader loader) {

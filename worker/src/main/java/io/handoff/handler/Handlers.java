@@ -102,24 +102,36 @@ public final class Handlers {
     }
 
     private static ClassLoader loader(Path classpath) throws HandlerLoadException {
-        ClassLoader parent = Handlers.class.getClassLoader();
-        if (classpath == null) return parent;
+        URLClassLoader l = openClasspath(classpath);
+        return l != null ? l : Handlers.class.getClassLoader();
+    }
+
+    /**
+     * A class loader over a user's {@code --handler-classpath} (a jar or directory), or null when there is none. The
+     * caller closes it once it no longer needs the classes.
+     */
+    public static URLClassLoader openClasspath(Path classpath) throws HandlerLoadException {
+        if (classpath == null) return null;
         if (!Files.exists(classpath)) {
             throw new HandlerLoadException("--handler-classpath " + classpath + " does not exist");
         }
         try {
-            return new URLClassLoader("handler", new URL[] {classpath.toUri().toURL()}, parent);
+            return new URLClassLoader("handler", new URL[] {classpath.toUri().toURL()},
+                    Handlers.class.getClassLoader());
         } catch (MalformedURLException e) {
             throw new HandlerLoadException("--handler-classpath " + classpath + ": " + e.getMessage());
         }
     }
 
-    /** The public class that implements Handler; initialised (its static code run) only with {@code initialize}. */
-    private static Class<?> handlerClass(String className, Path classpath, ClassLoader loader, boolean initialize)
+    /**
+     * The public user class {@code className} from {@code loader} (null: this module's), initialised (its static
+     * code run) only with {@code initialize}; every way it can fail is a one-line message for the command line.
+     */
+    public static Class<?> userClass(String className, Path classpath, ClassLoader loader, boolean initialize)
             throws HandlerLoadException {
         Class<?> cls;
         try {
-            cls = Class.forName(className, initialize, loader);
+            cls = Class.forName(className, initialize, loader != null ? loader : Handlers.class.getClassLoader());
         } catch (ClassNotFoundException | NoClassDefFoundError e) {
             throw new HandlerLoadException("--handler " + className + ": not a built-in (" + String.join(", ", BUILT_IN)
                     + ") and no such class" + (classpath == null ? " (give its jar with --handler-classpath)"
@@ -130,11 +142,18 @@ public final class Handlers {
         } catch (LinkageError e) {
             throw new HandlerLoadException("--handler " + className + ": cannot be loaded: " + e);
         }
-        if (!Handler.class.isAssignableFrom(cls)) {
-            throw new HandlerLoadException("--handler " + className + " does not implement " + Handler.class.getName());
-        }
         if (!Modifier.isPublic(cls.getModifiers())) {
             throw new HandlerLoadException("--handler " + className + " needs a public no-argument constructor");
+        }
+        return cls;
+    }
+
+    /** The public class that implements Handler; initialised (its static code run) only with {@code initialize}. */
+    private static Class<?> handlerClass(String className, Path classpath, ClassLoader loader, boolean initialize)
+            throws HandlerLoadException {
+        Class<?> cls = userClass(className, classpath, loader, initialize);
+        if (!Handler.class.isAssignableFrom(cls)) {
+            throw new HandlerLoadException("--handler " + className + " does not implement " + Handler.class.getName());
         }
         return cls;
     }
