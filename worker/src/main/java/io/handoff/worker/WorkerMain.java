@@ -17,7 +17,6 @@ import org.slf4j.LoggerFactory;
 
 import io.handoff.app.AppSettings;
 import io.handoff.app.Apps;
-import io.handoff.app.ListeningEngine;
 import io.handoff.engine.Engine;
 import io.handoff.engine.VirtualThreadEngine;
 import io.handoff.engine.VirtualThreadIo;
@@ -66,8 +65,6 @@ public final class WorkerMain {
     private volatile boolean stopping;
     /** Set by the link reader when the supervisor shares its listeners; closed by the stop thread. */
     private volatile SharedAcceptors acceptors;
-    /** Set by the link reader when an application's framework accepts on the shared listeners itself. */
-    private volatile boolean appListening;
 
     private final int maxConnections;
     /** The datagram sockets this worker serves, if the supervisor sends any. */
@@ -258,14 +255,10 @@ public final class WorkerMain {
             else datagrams.serve(l);
             return;
         }
-        if (stopping || acceptors != null || appListening) {
+        if (stopping || acceptors != null) {
             // Stopping: too late to accept. Twice: the first set is the one in use.
             if (!stopping) log.warn("listeners sent twice; keeping the first fds={}", l.fds().size());
             l.fds().forEach(Fd::close);
-            return;
-        }
-        if (engine instanceof ListeningEngine app) {
-            listenInApp(app, l);
             return;
         }
         try {
@@ -278,30 +271,6 @@ public final class WorkerMain {
         log.info("worker accepting on shared listeners count={}", acceptors.count());
     }
 
-    /** The application's framework accepts on the shared listeners itself. Owns their fds from here. */
-    private void listenInApp(ListeningEngine app, Listeners l) {
-        List<java.nio.channels.ServerSocketChannel> channels = new ArrayList<>();
-        try {
-            for (int i = 0; i < l.fds().size(); i++) {
-                channels.add(Sockets.adoptListener(l.fds().get(i), l.families().get(i).jdk()));
-            }
-            app.listen(channels, maxConnections);
-            appListening = true;
-        } catch (IOException | RuntimeException e) {
-            l.fds().forEach(Fd::close); // the ones not adopted yet; adopted ones were released to their channel
-            for (var ch : channels) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // nothing left to release
-                }
-            }
-            log.error("worker cannot accept on the shared listeners: {}", e.toString(), e);
-            System.exit(EXIT_BOOT_ERROR);
-        }
-        log.info("worker accepting on shared listeners count={} by={}", channels.size(), app.getClass().getSimpleName());
-    }
-
     private void beginStop(Duration grace) {
         if (stopping) return;
         stopping = true;
@@ -310,7 +279,6 @@ public final class WorkerMain {
             // Shared listeners first: once the acceptors are done, every connection this worker took is in the engine.
             SharedAcceptors a = acceptors;
             if (a != null) a.close();
-            if (appListening && engine instanceof ListeningEngine app) app.stopListening();
             boolean graceful = datagrams.stop(grace);
             try {
                 graceful &= engine.shutdown(grace);

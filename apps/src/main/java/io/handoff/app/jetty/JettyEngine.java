@@ -2,9 +2,6 @@ package io.handoff.app.jetty;
 
 import java.io.IOException;
 import java.net.URLClassLoader;
-import java.nio.channels.ServerSocketChannel;
-import java.util.ArrayList;
-import java.util.List;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -13,13 +10,10 @@ import org.eclipse.jetty.ee10.annotations.AnnotationConfiguration;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
-import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SizeLimitHandler;
 import org.eclipse.jetty.util.component.Graceful;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -29,7 +23,7 @@ import org.slf4j.LoggerFactory;
 import io.handoff.app.AppSettings;
 import io.handoff.app.AppSpec;
 import io.handoff.app.Apps;
-import io.handoff.app.ListeningEngine;
+import io.handoff.engine.Engine;
 
 /**
  * One embedded Jetty server per process, serving a servlet or a WAR, fed by a {@link HandoffConnector}. The model
@@ -41,17 +35,12 @@ import io.handoff.app.ListeningEngine;
  * {@link SizeLimitHandler} (413). {@code --read-timeout} has no Jetty equivalent (its idle timeout applies while a
  * request is read).
  */
-final class JettyEngine implements ListeningEngine {
+final class JettyEngine implements Engine {
     private static final Logger log = LoggerFactory.getLogger(JettyEngine.class);
-    /** How long stopListening waits for answers begun before the drain, before it stops accepting anyway. */
-    private static final long SHUTDOWN_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     private final Server server;
     private final HandoffConnector connector;
     private final DrainHandler drain;
-    /** Shared dispatch's connectors, added by the link reader; read by the stopping thread. */
-    private final List<ServerConnector> listening = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final java.util.concurrent.atomic.LongAdder sharedServed = new java.util.concurrent.atomic.LongAdder();
     private final String name;
 
     private JettyEngine(Server server, HandoffConnector connector, DrainHandler drain, String name) {
@@ -154,50 +143,6 @@ final class JettyEngine implements ListeningEngine {
     @Override
     public void serve(SocketChannel channel) { connector.take(channel); }
 
-    /**
-     * Shared dispatch: a {@link ServerConnector} per listening socket, opened on it (no bind) with one acceptor
-     * thread in a blocking accept, so the kernel wakes one acceptor of one worker per connection. Added to the
-     * running server, which starts it. {@code --worker-connections} becomes a {@link NetworkConnectionLimit}.
-     */
-    @Override
-    public void listen(List<ServerSocketChannel> listeners, int maxConnections) throws IOException {
-        List<ServerConnector> added = new ArrayList<>();
-        for (ServerSocketChannel channel : listeners) {
-            ServerConnector c = new ServerConnector(server, 1, 1,
-                    connector.getConnectionFactories().toArray(ConnectionFactory[]::new));
-            c.setIdleTimeout(connector.getIdleTimeout());
-            c.addEventListener(new org.eclipse.jetty.io.Connection.Listener() {
-                @Override
-                public void onClosed(org.eclipse.jetty.io.Connection connection) { sharedServed.increment(); }
-            });
-            c.open(channel);
-            added.add(c);
-        }
-        if (maxConnections > 0 && maxConnections < Integer.MAX_VALUE) {
-            server.addBean(new NetworkConnectionLimit(maxConnections, added.toArray(ServerConnector[]::new)));
-        }
-        for (ServerConnector c : added) {
-            server.addConnector(c);
-            listening.add(c);
-            try {
-                if (!c.isStarted()) c.start();
-            } catch (Exception e) {
-                throw new IOException("jetty connector on " + c.getLocalPort() + " did not start: " + e, e);
-            }
-        }
-    }
-
-    @Override
-    public void stopListening() {
-        drain.startDraining();
-        try {
-            drain.awaitAnswersBegunBeforeDrain(System.nanoTime() + SHUTDOWN_WAIT_NANOS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        for (ServerConnector c : listening) c.shutdown(); // closes our copy of its socket, not the connections
-    }
-
     @Override
     public void handler(io.handoff.handler.Handler handler) {
         throw new UnsupportedOperationException("a Jetty application is replaced by replacing its workers");
@@ -207,14 +152,10 @@ final class JettyEngine implements ListeningEngine {
     public void startDraining() { drain.startDraining(); }
 
     @Override
-    public int open() {
-        int n = connector.open();
-        for (ServerConnector c : listening) n += c.getConnectedEndPoints().size();
-        return n;
-    }
+    public int open() { return connector.open(); }
 
     @Override
-    public long served() { return connector.served() + sharedServed.sum(); }
+    public long served() { return connector.served(); }
 
     /**
      * Drains: every answer from now on closes its connection ({@link DrainHandler}), and Jetty's graceful shutdown
