@@ -42,9 +42,9 @@ public final class Handlers {
             case "echo":
                 return new EchoHandler();
             case "daytime":
-                return new DaytimeHandler();
+                return AnswerAndClose.daytime();
             case "time":
-                return new TimeHandler();
+                return AnswerAndClose.time();
             case "http":
                 if (root != null && !Files.isDirectory(root)) {
                     throw new HandlerLoadException("--root " + root + " is not a directory");
