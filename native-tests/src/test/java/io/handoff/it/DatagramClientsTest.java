@@ -57,7 +57,12 @@ class DatagramClientsTest {
     }
 
     static boolean has(String tool) throws Exception {
-        return new ProcessBuilder("sh", "-c", "command -v " + tool).start().waitFor() == 0;
+        Process p = new ProcessBuilder("sh", "-c", "command -v " + tool + " >/dev/null").start();
+        try {
+            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } finally {
+            p.destroyForcibly();
+        }
     }
 
     /** Installs a Debian package if {@code tool} is missing (bounded); false when that is not possible here. */
